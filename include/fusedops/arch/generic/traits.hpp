@@ -1,0 +1,72 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: arch/generic. The generic backend: 32-byte fixed_vec's (8 floats), operations written as
+// plain loops, math through the C++ standard library (exact to the libm, so the generic backend
+// is also the accuracy reference for the SIMD backends).
+#pragma once
+
+#include <cmath>
+
+#include "fusedops/arch/generic/fixed_vec.hpp"
+#include "fusedops/arch/vec_traits.hpp"
+
+namespace fusedops::simd {
+
+template <class T>
+struct vec_of<T, backend::generic> {
+  using type = arch::generic::fixed_vec<T, static_cast<int>(32 / sizeof(T))>;
+};
+
+template <class T, int N>
+struct vec_ops<arch::generic::fixed_vec<T, N>> {
+  using V = arch::generic::fixed_vec<T, N>;
+  using mask = arch::generic::fixed_mask<T, N>;
+  static constexpr int lanes = N;
+
+  static FUSEDOPS_INLINE V load(const T* p) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = p[i];
+    return r;
+  }
+  static FUSEDOPS_INLINE void store(T* p, const V& x) noexcept {
+    for (int i = 0; i < N; ++i) p[i] = x.v[i];
+  }
+  static FUSEDOPS_INLINE V fma(const V& a, const V& b, const V& c) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = a.v[i] * b.v[i] + c.v[i];
+    return r;
+  }
+  static FUSEDOPS_INLINE V select(const mask& m, const V& a, const V& b) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = m.v[i] ? a.v[i] : b.v[i];
+    return r;
+  }
+  static FUSEDOPS_INLINE V max_nan(const V& a, const V& b) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = fusedops::max_nan(a.v[i], b.v[i]);
+    return r;
+  }
+  static FUSEDOPS_INLINE V min_nan(const V& a, const V& b) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = fusedops::min_nan(a.v[i], b.v[i]);
+    return r;
+  }
+  static FUSEDOPS_INLINE V abs(const V& a) noexcept { return map(a, [](T x) { return std::fabs(x); }); }
+  static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return map(a, [](T x) { return std::sqrt(x); }); }
+  static FUSEDOPS_INLINE V exp(const V& a) noexcept { return map(a, [](T x) { return std::exp(x); }); }
+  static FUSEDOPS_INLINE V tanh(const V& a) noexcept { return map(a, [](T x) { return std::tanh(x); }); }
+  static FUSEDOPS_INLINE V erf(const V& a) noexcept { return map(a, [](T x) { return std::erf(x); }); }
+  static FUSEDOPS_INLINE T reduce_add(const V& a) noexcept {
+    T s = a.v[0];
+    for (int i = 1; i < N; ++i) s += a.v[i];
+    return s;
+  }
+  static FUSEDOPS_INLINE T reduce_max(const V& a) noexcept {
+    T m = a.v[0];
+    for (int i = 1; i < N; ++i) m = fusedops::max_nan(m, a.v[i]);
+    return m;
+  }
+};
+
+}  // namespace fusedops::simd

@@ -1,0 +1,103 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: arch. The vector vocabulary every width-generic kernel is written in. A kernel takes a
+// backend tag B, uses V = simd::vec_t<float, B>, and only these functions plus V's arithmetic and
+// comparison operators:
+//   lanes<V>                  number of elements in V
+//   load / store              unaligned, full vector
+//   load_partial / store_partial  first n < lanes elements (tails); other lanes read as 0
+//   broadcast<V>(x)           all lanes = x
+//   fma(a, b, c)              a * b + c
+//   select(mask, a, b)        lane-wise mask ? a : b
+//   max_nan / min_nan         NaN-propagating max / min
+//   abs, sqrt, exp, tanh, erf element-wise math
+//   reduce_add / reduce_max   horizontal sum / NaN-propagating max
+// This finite list is what keeps kernels portable to every backend (and later to CUDA).
+#pragma once
+
+#include <algorithm>
+
+#include "fusedops/arch/all.hpp"
+
+namespace fusedops::simd {
+
+template <class V>
+inline constexpr int lanes = vec_ops<V>::lanes;
+
+/// Lanes of backend B's vector for element type T.
+template <class T, class B>
+inline constexpr int lanes_of = vec_ops<vec_t<T, B>>::lanes;
+
+template <class V, class T>
+FUSEDOPS_INLINE V load(const T* p) noexcept {
+  return vec_ops<V>::load(p);
+}
+template <class V, class T>
+FUSEDOPS_INLINE void store(T* p, const V& x) noexcept {
+  vec_ops<V>::store(p, x);
+}
+/// Loads p[0..n) (0 <= n <= lanes); the remaining lanes are 0. Never reads past p[n-1].
+template <class V, class T>
+FUSEDOPS_INLINE V load_partial(const T* p, int n) noexcept {
+  alignas(64) T buf[lanes<V>] = {};
+  std::copy(p, p + n, buf);
+  return vec_ops<V>::load(buf);
+}
+/// Stores the first n lanes of x to p[0..n). Never writes past p[n-1].
+template <class V, class T>
+FUSEDOPS_INLINE void store_partial(T* p, const V& x, int n) noexcept {
+  alignas(64) T buf[lanes<V>];
+  vec_ops<V>::store(buf, x);
+  std::copy(buf, buf + n, p);
+}
+template <class V, class T>
+FUSEDOPS_INLINE V broadcast(T x) noexcept {
+  return V(x);
+}
+template <class V>
+FUSEDOPS_INLINE V fma(const V& a, const V& b, const V& c) noexcept {
+  return vec_ops<V>::fma(a, b, c);
+}
+template <class V, class M>
+FUSEDOPS_INLINE V select(const M& m, const V& a, const V& b) noexcept {
+  return vec_ops<V>::select(m, a, b);
+}
+template <class V>
+FUSEDOPS_INLINE V max_nan(const V& a, const V& b) noexcept {
+  return vec_ops<V>::max_nan(a, b);
+}
+template <class V>
+FUSEDOPS_INLINE V min_nan(const V& a, const V& b) noexcept {
+  return vec_ops<V>::min_nan(a, b);
+}
+template <class V>
+FUSEDOPS_INLINE V abs(const V& a) noexcept {
+  return vec_ops<V>::abs(a);
+}
+template <class V>
+FUSEDOPS_INLINE V sqrt(const V& a) noexcept {
+  return vec_ops<V>::sqrt(a);
+}
+template <class V>
+FUSEDOPS_INLINE V exp(const V& a) noexcept {
+  return vec_ops<V>::exp(a);
+}
+template <class V>
+FUSEDOPS_INLINE V tanh(const V& a) noexcept {
+  return vec_ops<V>::tanh(a);
+}
+template <class V>
+FUSEDOPS_INLINE V erf(const V& a) noexcept {
+  return vec_ops<V>::erf(a);
+}
+template <class V>
+FUSEDOPS_INLINE auto reduce_add(const V& a) noexcept {
+  return vec_ops<V>::reduce_add(a);
+}
+template <class V>
+FUSEDOPS_INLINE auto reduce_max(const V& a) noexcept {
+  return vec_ops<V>::reduce_max(a);
+}
+
+}  // namespace fusedops::simd

@@ -1,0 +1,96 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: core. `aligned_buffer<T>`: an owning, move-only, aligned array for packed weights and
+// workspaces. Allocation happens only where the caller asks for it (allocate()), reports failure
+// through status (works with -fno-exceptions) and never happens implicitly inside an operator.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "fusedops/core/shape.hpp"
+#include "fusedops/core/status.hpp"
+#include "fusedops/core/tensor_view.hpp"
+
+namespace fusedops {
+
+/// Default alignment: one cache line, also the widest vector (AVX-512) width.
+inline constexpr std::size_t default_alignment = 64;
+
+template <class T, std::size_t Alignment = default_alignment>
+class aligned_buffer {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>,
+                "aligned_buffer holds plain numeric data");
+  static_assert(Alignment >= alignof(T) && (Alignment & (Alignment - 1)) == 0,
+                "alignment must be a power of two no smaller than alignof(T)");
+
+ public:
+  static constexpr std::size_t alignment = Alignment;
+
+  aligned_buffer() noexcept = default;
+  aligned_buffer(const aligned_buffer&) = delete;
+  aligned_buffer& operator=(const aligned_buffer&) = delete;
+  aligned_buffer(aligned_buffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  aligned_buffer& operator=(aligned_buffer&& other) noexcept {
+    if (this != &other) {
+      release();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  ~aligned_buffer() { release(); }
+
+  /// (Re)allocates room for `count` elements (contents undefined, old contents dropped).
+  /// On failure the buffer is left empty and out_of_memory is returned.
+  status allocate(std::size_t count) noexcept {
+    release();
+    if (count == 0) return {};
+    if (count > (static_cast<std::size_t>(-1) - Alignment) / sizeof(T))
+      return status::error(errc::out_of_memory, "aligned_buffer: %zu elements of %zu bytes overflow",
+                           count, sizeof(T));
+    // aligned_alloc needs the size to be a multiple of the alignment.
+    const std::size_t bytes = (count * sizeof(T) + Alignment - 1) / Alignment * Alignment;
+    void* p = std::aligned_alloc(Alignment, bytes);
+    if (p == nullptr)
+      return status::error(errc::out_of_memory, "aligned_buffer: cannot allocate %zu bytes", bytes);
+    data_ = static_cast<T*>(p);
+    size_ = count;
+    return {};
+  }
+
+  /// Frees the memory; the buffer becomes empty.
+  void release() noexcept {
+    std::free(data_);
+    data_ = nullptr;
+    size_ = 0;
+  }
+
+  T* data() noexcept { return data_; }
+  const T* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  T& operator[](std::size_t i) noexcept { return data_[i]; }
+  const T& operator[](std::size_t i) const noexcept { return data_[i]; }
+  T* begin() noexcept { return data_; }
+  T* end() noexcept { return data_ + size_; }
+  const T* begin() const noexcept { return data_; }
+  const T* end() const noexcept { return data_ + size_; }
+
+  /// Contiguous view of the first element_count(shape) elements (caller ensures it fits).
+  template <std::size_t R>
+  view<T, static_cast<int>(R)> as_view(const index_t (&shape)[R]) noexcept {
+    return make_view(data_, shape);
+  }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace fusedops

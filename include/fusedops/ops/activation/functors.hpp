@@ -1,0 +1,108 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: ops/activation. Activation functors, each defined once and used everywhere: standalone
+// activation ops, fused epilogues, CUDA kernels and the double-precision oracle. A functor's call
+// operator takes a scalar (float, double) or a backend vector (simd::vec_t<float, B>); scalars use
+// the C library's math, vectors the vocabulary of arch/simd.hpp.
+// Concept for user-written activations: a trivially copyable struct with
+//   template <class V> FUSEDOPS_HOST_DEVICE V operator()(V x) const;
+// valid for float, double and every backend's vector type.
+// NaN inputs produce NaN outputs for every functor here (ReLU included).
+#pragma once
+
+#include <type_traits>
+
+#include "fusedops/arch/simd.hpp"
+#include "fusedops/config/macros.hpp"
+#include "fusedops/ops/math/scalar_math.hpp"
+
+namespace fusedops::act {
+
+namespace detail {
+template <class V>
+inline constexpr bool is_scalar_v = std::is_floating_point_v<V>;
+
+/// Element type of V: V itself for scalars, V::value_type for vectors.
+template <class V, bool = is_scalar_v<V>>
+struct element {
+  using type = V;
+};
+template <class V>
+struct element<V, false> {
+  using type = typename V::value_type;
+};
+template <class V>
+using element_t = typename element<V>::type;
+}  // namespace detail
+
+/// y = x.
+struct identity {
+  static constexpr const char* name = "identity";
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    return x;
+  }
+};
+
+/// y = max(x, 0), NaN -> NaN (x < 0 is false for NaN, so x passes through).
+struct relu {
+  static constexpr const char* name = "relu";
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    if constexpr (detail::is_scalar_v<V>) {
+      return x < V(0) ? V(0) : x;
+    } else {
+      return simd::select(x < V(0), V(0), x);
+    }
+  }
+};
+
+/// GELU, exact form: y = x/2 · (1 + erf(x/√2)).
+struct gelu_erf {
+  static constexpr const char* name = "gelu_erf";
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    using S = detail::element_t<V>;
+    const V half(S(0.5)), one(S(1)), inv_sqrt2(S(0.70710678118654752440));
+    if constexpr (detail::is_scalar_v<V>) {
+      return half * x * (one + scalar_math::erf(x * inv_sqrt2));
+    } else {
+      return half * x * (one + simd::erf(x * inv_sqrt2));
+    }
+  }
+};
+
+/// GELU, tanh approximation: y = x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³))).
+struct gelu_tanh {
+  static constexpr const char* name = "gelu_tanh";
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    using S = detail::element_t<V>;
+    const V half(S(0.5)), one(S(1)), k0(S(0.79788456080286535588)), k1(S(0.044715));
+    const V inner = k0 * (x + k1 * x * x * x);
+    if constexpr (detail::is_scalar_v<V>) {
+      return half * x * (one + scalar_math::tanh(inner));
+    } else {
+      return half * x * (one + simd::tanh(inner));
+    }
+  }
+};
+
+/// SiLU / Swish: y = x · sigmoid(alpha · x) = x / (1 + exp(-alpha · x)); alpha = 1 is SiLU.
+struct silu {
+  static constexpr const char* name = "silu";
+  float alpha = 1.0f;
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    using S = detail::element_t<V>;
+    const V one(S(1)), minus_alpha(S(-alpha));
+    if constexpr (detail::is_scalar_v<V>) {
+      return x / (one + scalar_math::exp(minus_alpha * x));
+    } else {
+      return x / (one + simd::exp(minus_alpha * x));
+    }
+  }
+};
+
+}  // namespace fusedops::act
