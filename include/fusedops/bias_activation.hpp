@@ -2,13 +2,20 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Public entry: fusedops::bias_activation. Validates, then runs the backend's implementation.
+// Two overloads: host views on a CPU backend, and device_view's on backend::cuda (whose kernel is
+// compiled only in .cu TUs; elsewhere the CUDA overload is declared but fails to compile if used).
 #pragma once
 
+#include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/activation/functors.hpp"
 #include "fusedops/ops/bias_activation/bias_activation_generic.hpp"
 #include "fusedops/ops/bias_activation/bias_activation_op.hpp"
+
+#if FUSEDOPS_HAS_CUDA
+#include "fusedops/arch/cuda/bias_activation.cuh"
+#endif
 
 namespace fusedops {
 
@@ -34,8 +41,37 @@ status bias_activation(view<const float, 2> x, view<const float, 1> bias, view<f
                        Act act = {}, threading threads = threading::serial()) {
   require_backend<B, host_memory>();
   FUSEDOPS_RETURN_IF_ERROR(ops::bias_activation_op::validate<host_memory>(x, bias, y));
-  impl_for_t<ops::bias_activation_op, B>::run(x, bias, y, act, threads);
+  if constexpr (B::is_cpu)  // otherwise require_backend has already said why this cannot compile
+    impl_for_t<ops::bias_activation_op, B>::run(x, bias, y, act, threads);
   return {};
+}
+
+/// The same operation on device memory: `bias_activation<backend::cuda>(x, bias, y, act, stream)`.
+///
+/// Only usable in a .cu translation unit compiled by nvcc; elsewhere naming it compiles but calling
+/// it fails with require_backend's static_assert. Same argument rules as the CPU overload.
+/// @param act     activation functor; must be trivially copyable and callable in device code
+///                (FUSEDOPS_HOST_DEVICE), as every fusedops::act functor is.
+/// @param stream  the CUDA stream (a cudaStream_t) the kernel is enqueued on; nullptr is the
+///                default stream.
+/// @return ok once the kernel is enqueued (asynchronous: synchronise the stream before reading
+///         y), an argument error (nothing enqueued, y untouched), or errc::device_error if the
+///         launch failed. No allocation, no synchronisation.
+template <class B, class Act = act::identity>
+status bias_activation(device_view<const float, 2> x, device_view<const float, 1> bias,
+                       device_view<float, 2> y, Act act = {}, cuda_stream stream = nullptr) {
+  // Without nvcc, backend::cuda is not compiled: this is the readable error for that case (and for
+  // a CPU backend handed device views).
+  require_backend<B, device_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(ops::bias_activation_op::validate<device_memory>(x, bias, y));
+#if FUSEDOPS_HAS_CUDA
+  return arch::cuda::launch_bias_activation(x, bias, y, act, stream);
+#else
+  // Unreachable: require_backend has already stopped the compilation. Keeps the body well formed.
+  static_cast<void>(act), static_cast<void>(stream);
+  return status::error(errc::unsupported,
+                       "bias_activation: backend::cuda needs a .cu TU compiled by nvcc");
+#endif
 }
 
 }  // namespace fusedops

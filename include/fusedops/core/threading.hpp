@@ -29,7 +29,8 @@ class task_ref {
  public:
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, task_ref>>>
   task_ref(F& f) noexcept  // NOLINT(google-explicit-constructor): used like std::function_ref
-      : object_(static_cast<void*>(&f)), call_([](void* o, index_t t) { (*static_cast<F*>(o))(t); }) {}
+      : object_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, index_t t) { (*static_cast<F*>(o))(t); }) {}
   void operator()(index_t task) const { call_(object_, task); }
 
  private:
@@ -103,7 +104,7 @@ template <class Body>
 void parallel_for(const threading& t, index_t n, index_t min_grain, Body&& body) {
   if (n <= 0) return;
   const index_t grain = std::max<index_t>(1, min_grain);
-  const index_t max_chunks = (n + grain - 1) / grain;
+  const index_t max_chunks = std::max<index_t>(1, n / grain);  // so every chunk has >= grain items
   const index_t chunks = std::min<index_t>(t.concurrency(), max_chunks);
   if (chunks <= 1) {
     body(index_t{0}, n);
