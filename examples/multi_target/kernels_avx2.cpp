@@ -1,0 +1,16 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// The avx2 entry point of the multi_target example. Compiled with -mavx2 -mfma
+// via fusedops_target_isa(... avx2); nothing else in the program sees those flags.
+#include <fusedops/fusedops.hpp>
+
+#include "kernels.hpp"
+
+namespace multi_target {
+
+fusedops::status run_bias_gelu_avx2(input x, bias_vector bias, output y) {
+  return fusedops::bias_activation<fusedops::backend::avx2>(x, bias, y, fusedops::act::gelu_tanh{});
+}
+
+}  // namespace multi_target
