@@ -8,12 +8,23 @@
 // returns its second operand when either is NaN).
 #pragma once
 
+#include <type_traits>
+
 #include <xsimd/xsimd.hpp>
 
 #include "fusedops/arch/vec_traits.hpp"
 #include "fusedops/core/numerics.hpp"
 
 namespace fusedops::simd {
+
+/// Square root of an xsimd batch. An ISA's traits header specialises it where xsimd's own sqrt
+/// is not the correctly rounded IEEE one (xsimd 8.1 on neon64: see arch/arm_neon/traits.hpp).
+template <class T, class A>
+struct xsimd_sqrt {
+  static FUSEDOPS_INLINE xsimd::batch<T, A> apply(const xsimd::batch<T, A>& a) noexcept {
+    return xsimd::sqrt(a);
+  }
+};
 
 template <class T, class A>
 struct vec_ops<xsimd::batch<T, A>> {
@@ -38,8 +49,20 @@ struct vec_ops<xsimd::batch<T, A>> {
     return xsimd::select(xsimd::isnan(a) || xsimd::isnan(b), a + b, xsimd::min(a, b));
   }
   static FUSEDOPS_INLINE V abs(const V& a) noexcept { return xsimd::abs(a); }
-  static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return xsimd::sqrt(a); }
-  static FUSEDOPS_INLINE V exp(const V& a) noexcept { return xsimd::exp(a); }
+  static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return xsimd_sqrt<T, A>::apply(a); }
+  // xsimd 8.1's float exp returns +inf from Cephes' maxlogf = 88.3763 on, although e^x is finite
+  // up to ln(FLT_MAX) = 88.7228 (results 2.4e38 .. 3.4e38 came out as inf). Such lanes are
+  // recomputed as e^(x-1) * e (x - 1 is exact there; measured <= 2.6 ulp); the branch costs one
+  // compare when no lane is that large. Double is unaffected (its maxlog is ln(DBL_MAX)).
+  static FUSEDOPS_INLINE V exp(const V& a) noexcept {
+    V r = xsimd::exp(a);
+    if constexpr (std::is_same_v<T, float>) {
+      const mask big = a >= V(88.3762626647949f);
+      if (xsimd::any(big))
+        r = xsimd::select(big, xsimd::exp(a - V(1.f)) * V(2.71828182845904524f), r);
+    }
+    return r;
+  }
   static FUSEDOPS_INLINE V tanh(const V& a) noexcept { return xsimd::tanh(a); }
   static FUSEDOPS_INLINE V erf(const V& a) noexcept { return xsimd::erf(a); }
   static FUSEDOPS_INLINE T reduce_add(const V& a) noexcept { return xsimd::hadd(a); }

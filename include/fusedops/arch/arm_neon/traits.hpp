@@ -6,6 +6,8 @@
 // the width-generic implementations go in this folder, one kernel per header.
 #pragma once
 
+#include <type_traits>
+
 #include "fusedops/arch/xsimd_bridge.hpp"
 
 namespace fusedops::simd {
@@ -13,6 +15,21 @@ namespace fusedops::simd {
 template <class T>
 struct vec_of<T, backend::neon> {
   using type = xsimd::batch<T, xsimd::neon64>;
+};
+
+/// xsimd 8.1 computes the neon64 float sqrt the ARMv7 way (reciprocal-sqrt estimate and two Newton
+/// steps): up to 1 ulp off, sqrt(+inf) = NaN, sqrt(-0) = +0. AArch64 has the IEEE instruction
+/// (FSQRT, vsqrtq_f32); xsimd already uses it for double.
+template <class T>
+struct xsimd_sqrt<T, xsimd::neon64> {
+  static FUSEDOPS_INLINE xsimd::batch<T, xsimd::neon64> apply(
+      const xsimd::batch<T, xsimd::neon64>& a) noexcept {
+    if constexpr (std::is_same_v<T, float>) {
+      return vsqrtq_f32(a);
+    } else {
+      return xsimd::sqrt(a);
+    }
+  }
 };
 
 }  // namespace fusedops::simd
