@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # find_package wrappers that stop with the Debian package to install when something is missing.
+include(fusedopsXsimd)
 
 # fusedops_require(<Package> <debian-package> [find_package args...])
 macro(fusedops_require package debian_package)
@@ -18,13 +19,5 @@ macro(fusedops_find_xsimd)
   if(NOT TARGET xsimd)
     fusedops_require(xsimd libxsimd-dev CONFIG)
   endif()
-  # Debian's xsimd target links "xtl", a library xsimd does not need and Debian does not install
-  # with it: drop the dangling link so consumers do not fail with "cannot find -lxtl".
-  if(NOT TARGET xtl)
-    get_target_property(_fusedops_xsimd_libs xsimd INTERFACE_LINK_LIBRARIES)
-    if(_fusedops_xsimd_libs)
-      list(REMOVE_ITEM _fusedops_xsimd_libs xtl)
-      set_property(TARGET xsimd PROPERTY INTERFACE_LINK_LIBRARIES "${_fusedops_xsimd_libs}")
-    endif()
-  endif()
+  fusedops_drop_missing_xtl()
 endmacro()

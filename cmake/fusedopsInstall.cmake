@@ -22,4 +22,5 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/fusedopsConfigVersion.cm
 install(FILES "${PROJECT_BINARY_DIR}/fusedopsConfig.cmake"
               "${PROJECT_BINARY_DIR}/fusedopsConfigVersion.cmake"
               cmake/fusedopsIsa.cmake
+              cmake/fusedopsXsimd.cmake
         DESTINATION ${FUSEDOPS_CMAKE_DIR})

@@ -40,8 +40,8 @@ struct vec_ops<xsimd::batch<T, A>> {
   static FUSEDOPS_INLINE V select(const mask& m, const V& a, const V& b) noexcept {
     return xsimd::select(m, a, b);
   }
-  // a + b is NaN exactly when a lane needs a NaN result and one operand is NaN... except for
-  // inf + -inf, so the mask is built from isnan of each operand, and the NaN payload from a + b.
+  // The mask comes from isnan of each operand (not isnan(a + b), which is also true for
+  // inf + -inf); a + b then supplies a NaN for exactly those lanes.
   static FUSEDOPS_INLINE V max_nan(const V& a, const V& b) noexcept {
     return xsimd::select(xsimd::isnan(a) || xsimd::isnan(b), a + b, xsimd::max(a, b));
   }
