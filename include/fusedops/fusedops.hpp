@@ -17,3 +17,5 @@
 #include "fusedops/arch/simd.hpp"
 #include "fusedops/ops/activation/functors.hpp"
 #include "fusedops/bias_activation.hpp"
+#include "fusedops/fused/epilogue.hpp"
+#include "fusedops/gemm.hpp"

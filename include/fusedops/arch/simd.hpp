@@ -7,6 +7,7 @@
 //   lanes<V>                  number of elements in V
 //   load / store              unaligned, full vector
 //   load_partial / store_partial  first n < lanes elements (tails); other lanes read as 0
+//   load_segment / store_segment  n <= lanes elements at any stride (0 broadcasts on load)
 //   broadcast<V>(x)           all lanes = x
 //   fma(a, b, c)              a * b + c
 //   select(mask, a, b)        lane-wise mask ? a : b
@@ -50,6 +51,30 @@ FUSEDOPS_INLINE void store_partial(T* p, const V& x, int n) noexcept {
   alignas(64) T buf[lanes<V>];
   vec_ops<V>::store(buf, x);
   std::copy(buf, buf + n, p);
+}
+/// Loads p[0], p[stride], ..., p[(n-1)·stride] (n <= lanes; other lanes 0); stride 0 broadcasts
+/// p[0]. Contiguous full vectors take the plain load.
+template <class V, class T>
+FUSEDOPS_INLINE V load_segment(const T* p, index_t stride, int n) noexcept {
+  if (stride == 1) return n == lanes<V> ? vec_ops<V>::load(p) : simd::load_partial<V>(p, n);
+  if (stride == 0) return V(*p);
+  alignas(64) T buf[lanes<V>] = {};
+  for (int i = 0; i < n; ++i) buf[i] = p[i * stride];
+  return vec_ops<V>::load(buf);
+}
+/// Stores the first n lanes of x to p[0], p[stride], ... (stride != 0).
+template <class V, class T>
+FUSEDOPS_INLINE void store_segment(T* p, index_t stride, const V& x, int n) noexcept {
+  if (stride == 1) {
+    if (n == lanes<V>)
+      vec_ops<V>::store(p, x);
+    else
+      simd::store_partial(p, x, n);
+    return;
+  }
+  alignas(64) T buf[lanes<V>];
+  vec_ops<V>::store(buf, x);
+  for (int i = 0; i < n; ++i) p[i * stride] = buf[i];
 }
 template <class V, class T>
 FUSEDOPS_INLINE V broadcast(T x) noexcept {

@@ -8,6 +8,7 @@
 
 #include <type_traits>
 
+#include "fusedops/arch/gemm_tile.hpp"
 #include "fusedops/arch/xsimd_bridge.hpp"
 
 namespace fusedops::simd {
@@ -40,3 +41,13 @@ namespace fusedops::arch::arm_neon {
 inline constexpr int vector_registers = 32;
 
 }  // namespace fusedops::arch::arm_neon
+
+namespace fusedops::arch {
+/// 6 rows × 4 q-registers (16 columns): 24 accumulators + 4 B vectors + 1 broadcast = 29 of the 32
+/// NEON registers; 24 independent FMAs cover 2 pipes × 4 cycles three times over.
+template <>
+struct gemm_tile<backend::neon> {
+  static constexpr int rows = 6;
+  static constexpr int vectors = 4;
+};
+}  // namespace fusedops::arch

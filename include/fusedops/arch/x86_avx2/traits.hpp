@@ -6,6 +6,7 @@
 // the width-generic implementations go in this folder, one kernel per header.
 #pragma once
 
+#include "fusedops/arch/gemm_tile.hpp"
 #include "fusedops/arch/xsimd_bridge.hpp"
 
 namespace fusedops::simd {
@@ -23,3 +24,14 @@ namespace fusedops::arch::x86_avx2 {
 inline constexpr int vector_registers = 16;
 
 }  // namespace fusedops::arch::x86_avx2
+
+namespace fusedops::arch {
+/// 6 rows × 2 ymm (16 columns): 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm
+/// registers. 12 independent FMAs cover the 2 FMA ports × 4-5 cycle latency (>= 10 needed), and
+/// per k step 2 vector loads + 6 broadcasts feed 12 FMAs, under the 2 loads/cycle limit.
+template <>
+struct gemm_tile<backend::avx2> {
+  static constexpr int rows = 6;
+  static constexpr int vectors = 2;
+};
+}  // namespace fusedops::arch

@@ -105,4 +105,60 @@ struct silu {
   }
 };
 
+/// Clip: y = min(max(x, lo), hi); ReLU6 is clip{0, 6}. NaN -> NaN (comparisons with NaN are false).
+struct clip {
+  static constexpr const char* name = "clip";
+  float lo = 0.0f;
+  float hi = 6.0f;
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    using S = detail::element_t<V>;
+    const V vlo(static_cast<S>(lo)), vhi(static_cast<S>(hi));
+    if constexpr (detail::is_scalar_v<V>) {
+      return x < vlo ? vlo : (x > vhi ? vhi : x);
+    } else {
+      return simd::select(x < vlo, vlo, simd::select(x > vhi, vhi, x));
+    }
+  }
+};
+
+/// Logistic sigmoid: y = 1 / (1 + exp(-x)); exp overflow gives exactly 0 for very negative x.
+struct sigmoid {
+  static constexpr const char* name = "sigmoid";
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    using S = detail::element_t<V>;
+    const V one(S(1));
+    if constexpr (detail::is_scalar_v<V>) {
+      return one / (one + scalar_math::exp(-x));
+    } else {
+      return one / (one + simd::exp(V(S(0)) - x));
+    }
+  }
+};
+
+/// Hyperbolic tangent as an activation.
+struct tanh {
+  static constexpr const char* name = "tanh";
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    if constexpr (detail::is_scalar_v<V>) {
+      return scalar_math::tanh(x);
+    } else {
+      return simd::tanh(x);
+    }
+  }
+};
+
+/// HardSwish (ONNX opset 14): y = x · max(0, min(1, x/6 + 1/2)).
+struct hardswish {
+  static constexpr const char* name = "hardswish";
+  template <class V>
+  FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
+    using S = detail::element_t<V>;
+    const V gate = clip{0.0f, 1.0f}(x * V(S(1) / S(6)) + V(S(0.5)));
+    return x * gate;
+  }
+};
+
 }  // namespace fusedops::act

@@ -1,0 +1,29 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Public entry for fused epilogues (used by gemm and gemm_batched).
+//
+// The epilogue concept. An epilogue is a trivially copyable functor with
+//
+//   template <class V> V operator()(V x, const epilogue::coord& at) const noexcept;
+//
+// called on finished results while they sit in a register: x is either a backend vector holding
+// output row at.row, columns [at.col, at.col + lanes) of which the first at.count are real, or a
+// scalar (float, or double in the reference oracle) with at.count == 1. It returns the value to
+// store. It may read memory for the real lanes only (epilogue::detail::load_segment does that), and
+// must give the same result lane by lane as its scalar form: the tests compare both against the
+// double oracle. Optionally it has
+//
+//   status validate(const char* op, const view<float, 2>& output) const noexcept;
+//
+// to check its own arguments against the output before the operator writes anything.
+//
+// Building blocks (fused/epilogue/nodes.hpp): none, scale, bias_col, bias_row, residual,
+// activation<Act> (every fusedops::act functor: relu, clip, gelu_erf, gelu_tanh, silu, sigmoid,
+// tanh, hardswish); chain(e1, e2, ...) composes them; gated<Act> (SwiGLU, GEGLU) combines the gate
+// and up halves of a gated GEMM.
+#pragma once
+
+#include "fusedops/fused/epilogue/chain.hpp"
+#include "fusedops/fused/epilogue/gated.hpp"
+#include "fusedops/fused/epilogue/nodes.hpp"

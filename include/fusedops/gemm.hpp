@@ -1,0 +1,345 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Public entry: the fp32 GEMM family.
+//
+//   gemm(a, b, c, epilogue, params)          C = epilogue(alpha · A·B + beta · C_in)
+//   gemm(a, packed, c, epilogue, params)     the same with B packed once by pack_b / packed_weights
+//   gemm_batched(a, b, c, epilogue, params)  a batch of equal-shape products (batch = dimension 0;
+//                                            stride 0 or extent 1 shares an operand)
+//   matmul(a, b, c, ...)                     ONNX MatMul: N-d with broadcast batch dimensions
+//   broadcast_c(c, m, n)                     ONNX Gemm's C (scalar, [N], [M, 1], [1, N], [M, N])
+//
+// Views carry the layout: ONNX transA / transB are a.transpose() / b.transpose(); a column-major
+// caller computes Cᵀ = Bᵀ·Aᵀ on the same memory. Epilogues are compile-time functors fused into
+// the micro-kernel (fusedops/fused/epilogue.hpp): bias, activation, residual, chains of them, and
+// gated (SwiGLU) forms over weights packed with pack_b_gated.
+//
+// Example: y = gelu(x · W + b) + x, with W packed at load time:
+//   fusedops::packed_weights<> w;  w.pack(W);                       // once
+//   using namespace fusedops::epilogue;
+//   fusedops::gemm(x, w.get(), y, chain(bias_col{b}, activation{act::gelu_erf{}}, residual{x}));
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include "fusedops/core/aligned_buffer.hpp"
+#include "fusedops/core/dispatch.hpp"
+#include "fusedops/fused/epilogue.hpp"
+#include "fusedops/ops/gemm/driver.hpp"
+#include "fusedops/ops/gemm/gemm_op.hpp"
+#include "fusedops/ops/gemm/packed_b.hpp"
+
+namespace fusedops {
+
+/// Default implementation on every CPU backend: the width-generic driver around the backend's
+/// register tile.
+template <class B>
+struct impl_for<ops::gemm_op, B, std::enable_if_t<B::is_cpu>> {
+  using type = ops::gemm_generic<B>;
+};
+
+namespace ops::gemm_detail {
+
+/// The problem for unpacked B (gated: B is [K, 2N], gate columns first, then up).
+template <class E>
+problem make_problem(const view<const float, 2>& a, const view<const float, 2>& b,
+                     const view<float, 2>& c, const gemm_params& p) noexcept {
+  problem pr{};
+  pr.a = a, pr.c = c, pr.alpha = p.alpha, pr.beta = p.beta;
+  pr.m = c.shape(0), pr.n = c.shape(1), pr.k = a.shape(1);
+  if constexpr (epilogue::is_gated_v<E>) {
+    pr.b = b_source{{b.slice(1, 0, pr.n), b.slice(1, pr.n, 2 * pr.n)}, 2, pr.n};
+  } else {
+    pr.b = b_source{{b, {}}, 1, pr.n};
+  }
+  pr.c_in = p.c_in.data() != nullptr ? p.c_in : view<const float, 2>(c);
+  pr.packed = nullptr;
+  return pr;
+}
+
+template <class B, class E>
+problem make_problem(const view<const float, 2>& a, const packed_b<B>& b, const view<float, 2>& c,
+                     const gemm_params& p) noexcept {
+  problem pr{};
+  pr.a = a, pr.c = c, pr.alpha = p.alpha, pr.beta = p.beta;
+  pr.m = c.shape(0), pr.n = c.shape(1), pr.k = a.shape(1);
+  pr.b = b_source{{}, b.gated() ? 2 : 1, pr.n};
+  pr.c_in = p.c_in.data() != nullptr ? p.c_in : view<const float, 2>(c);
+  pr.packed = b.data();
+  return pr;
+}
+
+template <class E>
+status check_gated(index_t b_cols, const view<float, 2>& c, const gemm_params& p, bool packed,
+                   bool packed_gated) noexcept {
+  constexpr bool gated = epilogue::is_gated_v<E>;
+  if (packed && packed_gated != gated)
+    return status::error(errc::invalid_argument,
+                         gated ? "gemm: a gated epilogue needs weights packed with pack_b_gated"
+                               : "gemm: weights packed with pack_b_gated need a gated epilogue "
+                                 "(epilogue::swiglu, epilogue::geglu, epilogue::gated)");
+  if (!gated) return {};
+  if (!packed && b_cols != 2 * c.shape(1))
+    return status::error(errc::shape_mismatch,
+                         "gemm: with a gated epilogue 'b' holds gate and up side by side and needs "
+                         "2 × %td = %td columns (the output %s), but has %td",
+                         c.shape(1), 2 * c.shape(1), c.shape_string().c_str(), b_cols);
+  if (p.beta != 0.0f)
+    return status::error(errc::unsupported,
+                         "gemm: beta must be 0 with a gated epilogue (use epilogue::gated's "
+                         "'then' with a residual node to add to the result)");
+  return {};
+}
+
+/// Finds scratch (the caller's, or a fresh allocation when allowed) and runs the problem.
+template <class B, class E>
+status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
+  using impl = impl_for_t<gemm_op, B>;
+  const plan pl = impl::make_plan(pr, p.threads.concurrency());
+  const std::size_t need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+  float* ws = p.workspace.data();
+  aligned_buffer<float> owned;
+  if (need > static_cast<std::size_t>(p.workspace.shape(0))) {
+    if (!p.allow_allocation)
+      return status::error(errc::buffer_too_small,
+                           "gemm: 'workspace' holds %td floats; this call needs %zu "
+                           "(gemm_workspace_size), and allow_allocation is false",
+                           p.workspace.shape(0), need);
+    FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
+    ws = owned.data();
+  }
+  impl::run(pr, pl, ws, p.threads, ep);
+  return {};
+}
+
+}  // namespace ops::gemm_detail
+
+/// C = epilogue(alpha · A·B + beta · C_in).
+///
+/// @tparam B   backend (default: the best this TU's flags enable).
+/// @param a    [M, K], any strides (a.transpose() for transA). Must not overlap c.
+/// @param b    [K, N], any strides (b.transpose() for transB); with a gated epilogue [K, 2N], the
+///             gate columns then the up columns. Must not overlap c.
+/// @param c    output [M, N], any strides that do not overlap (distinct elements).
+/// @param ep   epilogue functor, fused before the store (fusedops/fused/epilogue.hpp).
+/// @param p    alpha, beta, C_in, threads, workspace (gemm_params).
+/// @return ok; or an error naming the argument and shapes, with c untouched.
+/// Accuracy: fp32 FMAs in an order that depends on backend and blocking; the error bound grows
+/// with K like any float dot product (tests use ~ K · 2^-24 relative to sum |a||b|).
+template <class B = default_backend, class E = epilogue::none>
+status gemm(view<const float, 2> a, view<const float, 2> b, view<float, 2> c, const E& ep = {},
+            const gemm_params& p = {}) noexcept {
+  require_backend<B, host_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::input_matrix("b", b, false));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_gated<E>(b.shape(1), c, p, false, false));
+  const index_t n = epilogue::is_gated_v<E> ? b.shape(1) / 2 : b.shape(1);
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::common(a, b.shape(0), n, b, c, p, ep));
+  return ops::gemm_detail::run<B>(ops::gemm_detail::make_problem<E>(a, b, c, p), p, ep);
+}
+
+/// The same with prepacked weights (pack_b / pack_b_gated / packed_weights): no B packing and,
+/// for small M, no workspace at all.
+template <class B, class E = epilogue::none>
+status gemm(view<const float, 2> a, const packed_b<B>& b, view<float, 2> c, const E& ep = {},
+            const gemm_params& p = {}) noexcept {
+  require_backend<B, host_memory>();
+  if (b.data() == nullptr && b.size() != 0)
+    return status::error(errc::null_pointer, "gemm: packed 'b' [%td, %td] has no storage", b.k(),
+                         b.n());
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_gated<E>(b.n(), c, p, true, b.gated()));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::common(a, b.k(), b.n(), b.storage(), c, p, ep));
+  return ops::gemm_detail::run<B>(ops::gemm_detail::make_problem<B, E>(a, b, c, p), p, ep);
+}
+
+/// Floats of workspace gemm(a, b, c, ep, p) needs (0 for most prepacked calls); pass at least
+/// this much in gemm_params::workspace to make the call allocation-free.
+template <class B = default_backend, class E = epilogue::none>
+std::size_t gemm_workspace_size(view<const float, 2> a, view<const float, 2> b, view<float, 2> c,
+                                const gemm_params& p = {}) noexcept {
+  using impl = impl_for_t<ops::gemm_op, B>;
+  const auto pl = impl::make_plan(ops::gemm_detail::make_problem<E>(a, b, c, p), p.threads.concurrency());
+  return static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+}
+template <class B, class E = epilogue::none>
+std::size_t gemm_workspace_size(view<const float, 2> a, const packed_b<B>& b, view<float, 2> c,
+                                const gemm_params& p = {}) noexcept {
+  using impl = impl_for_t<ops::gemm_op, B>;
+  const auto pl =
+      impl::make_plan(ops::gemm_detail::make_problem<B, E>(a, b, c, p), p.threads.concurrency());
+  return static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+}
+
+/// ONNX Gemm's C input, unidirectionally broadcast to [m, n] with stride-0 views: rank 0 (scalar),
+/// rank 1 [n] or [1], rank 2 [m, n], [1, n], [m, 1], [1, 1]. nullopt if c cannot broadcast.
+template <int R>
+std::optional<view<const float, 2>> broadcast_c(const view<const float, R>& c, index_t m,
+                                                index_t n) noexcept {
+  static_assert(R >= 0 && R <= 2, "ONNX Gemm's C has rank 0, 1 or 2");
+  index_t rows = 1, cols = 1, rs = 0, cs = 0;
+  if constexpr (R == 1) {
+    cols = c.shape(0), cs = c.stride(0);
+  } else if constexpr (R == 2) {
+    rows = c.shape(0), cols = c.shape(1), rs = c.stride(0), cs = c.stride(1);
+  }
+  if ((rows != 1 && rows != m) || (cols != 1 && cols != n)) return std::nullopt;
+  return view<const float, 2>(c.data(), dims<2>{m, n},
+                              dims<2>{rows == 1 ? 0 : rs, cols == 1 ? 0 : cs});
+}
+
+namespace ops::gemm_detail {
+
+/// Checks of a batched call: batch extents agree (1 or stride 0 shares an operand), and the
+/// first matrix passes the 2-D checks (all matrices have its shape and strides).
+template <class E, class BMat>
+status check_batched(const view<const float, 3>& a, const BMat& b0, index_t b_batch,
+                     const view<float, 3>& c, const gemm_params& p, const E& ep) noexcept {
+  FUSEDOPS_RETURN_IF_ERROR(checks::output("gemm_batched", "c", c));
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor("gemm_batched", "a", a));
+  const index_t batch = c.shape(0);
+  if ((a.shape(0) != batch && a.shape(0) != 1) || (b_batch != batch && b_batch != 1))
+    return status::error(errc::shape_mismatch,
+                         "gemm_batched: batch extents must match the output's %td (or be 1 to "
+                         "share): 'a' %s, 'b' has %td",
+                         batch, a.shape_string().c_str(), b_batch);
+  if (batch == 0) return {};
+  FUSEDOPS_RETURN_IF_ERROR(gemm_op::disjoint("c", c, "a", a));
+  FUSEDOPS_RETURN_IF_ERROR(gemm_op::disjoint("c", c, "b", b0));
+  if (p.c_in.data() != nullptr) FUSEDOPS_RETURN_IF_ERROR(gemm_op::disjoint("c", c, "c_in", p.c_in));
+  static_cast<void>(ep);
+  return {};
+}
+
+template <class B, class E, class MakeProblem>
+status run_batched(index_t batch, const gemm_params& p, const E& ep, MakeProblem&& make) noexcept {
+  using impl = impl_for_t<gemm_op, B>;
+  if (batch == 0) return {};
+  const int threads = p.threads.concurrency();
+  // Enough matrices to go round: one thread per matrix; otherwise each matrix uses them all.
+  const bool across = batch >= threads;
+  const plan pl = impl::make_plan(make(index_t{0}), across ? 1 : threads);
+  const index_t workers = across ? std::min<index_t>(batch, threads) : 1;
+  const std::size_t per_worker = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+  const std::size_t need = per_worker * static_cast<std::size_t>(workers);
+  float* ws = p.workspace.data();
+  aligned_buffer<float> owned;
+  if (need > static_cast<std::size_t>(p.workspace.shape(0))) {
+    if (!p.allow_allocation)
+      return status::error(errc::buffer_too_small,
+                           "gemm_batched: 'workspace' holds %td floats; this call needs %zu, and "
+                           "allow_allocation is false",
+                           p.workspace.shape(0), need);
+    FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
+    ws = owned.data();
+  }
+  if (across) {
+    parallel_for(p.threads, workers, 1, [&](index_t w0, index_t w1) {
+      for (index_t w = w0; w < w1; ++w)
+        for (index_t i = batch * w / workers; i < batch * (w + 1) / workers; ++i)
+          impl::run(make(i), pl, ws + std::size_t(w) * per_worker, threading::serial(), ep);
+    });
+  } else {
+    for (index_t i = 0; i < batch; ++i) impl::run(make(i), pl, ws, p.threads, ep);
+  }
+  return {};
+}
+
+}  // namespace ops::gemm_detail
+
+/// A batch of products C[i] = epilogue(alpha · A[i]·B[i] + beta · C_in) over dimension 0.
+/// a [batch or 1, M, K], b [batch or 1, K, N] (gated: [.., K, 2N]), c [batch, M, N]; an operand
+/// with batch extent 1 (or batch stride 0) is shared by every product. p.c_in, if given, is
+/// [M, N] and shared; if empty, beta scales each C[i] itself. Epilogue nodes see coord::batch.
+/// Threads: one per matrix when the batch has enough of them, else all on each matrix in turn.
+template <class B = default_backend, class E = epilogue::none>
+status gemm_batched(view<const float, 3> a, view<const float, 3> b, view<float, 3> c,
+                    const E& ep = {}, const gemm_params& p = {}) noexcept {
+  require_backend<B, host_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor("gemm_batched", "b", b));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_batched(a, b, b.shape(0), c, p, ep));
+  if (c.shape(0) == 0) return {};
+  auto mat_a = [&](index_t i) { return a.select(0, a.shape(0) == 1 ? 0 : i); };
+  auto mat_b = [&](index_t i) { return b.select(0, b.shape(0) == 1 ? 0 : i); };
+  // The 2-D checks on the first matrices cover the shapes and strides of all of them.
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::input_matrix("b", mat_b(0), false));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_gated<E>(b.shape(2), c.select(0, 0), p, false, false));
+  const index_t n = epilogue::is_gated_v<E> ? b.shape(2) / 2 : b.shape(2);
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::common(mat_a(0), b.shape(1), n, b, c.select(0, 0), p, ep));
+  return ops::gemm_detail::run_batched<B>(c.shape(0), p, ep, [&](index_t i) {
+    auto pr = ops::gemm_detail::make_problem<E>(mat_a(i), mat_b(i), c.select(0, i), p);
+    pr.batch = i;
+    return pr;
+  });
+}
+
+/// The batched form with one prepacked B shared by every product (a Linear layer applied to a
+/// batch of sequences).
+template <class B, class E = epilogue::none>
+status gemm_batched(view<const float, 3> a, const packed_b<B>& b, view<float, 3> c,
+                    const E& ep = {}, const gemm_params& p = {}) noexcept {
+  require_backend<B, host_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_batched(a, b.storage(), 1, c, p, ep));
+  if (c.shape(0) == 0) return {};
+  auto mat_a = [&](index_t i) { return a.select(0, a.shape(0) == 1 ? 0 : i); };
+  if (b.data() == nullptr && b.size() != 0)
+    return status::error(errc::null_pointer, "gemm_batched: packed 'b' has no storage");
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_gated<E>(b.n(), c.select(0, 0), p, true, b.gated()));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::common(mat_a(0), b.k(), b.n(), b.storage(), c.select(0, 0), p, ep));
+  return ops::gemm_detail::run_batched<B>(c.shape(0), p, ep, [&](index_t i) {
+    auto pr = ops::gemm_detail::make_problem<B, E>(mat_a(i), b, c.select(0, i), p);
+    pr.batch = i;
+    return pr;
+  });
+}
+
+/// ONNX MatMul on rank-R views (R >= 2): C[..., M, N] = A[..., M, K] · B[..., K, N], where each
+/// leading dimension of a and b is either c's extent or 1 (broadcast). Rank-1 operands of ONNX
+/// are views unsqueezed to [1, K] / [K, 1] by the caller. Epilogue and parameters as for gemm;
+/// coord::batch is the flattened leading index.
+template <class B = default_backend, int R, class E = epilogue::none>
+status matmul(view<const float, R> a, view<const float, R> b, view<float, R> c, const E& ep = {},
+              const gemm_params& p = {}) noexcept {
+  static_assert(R >= 2, "matmul needs rank >= 2 views");
+  require_backend<B, host_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor("matmul", "a", a));
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor("matmul", "b", b));
+  FUSEDOPS_RETURN_IF_ERROR(checks::output("matmul", "c", c));
+  index_t batch = 1;
+  for (int d = 0; d < R - 2; ++d) {
+    const index_t e = c.shape(d);
+    if ((a.shape(d) != e && a.shape(d) != 1) || (b.shape(d) != e && b.shape(d) != 1))
+      return status::error(errc::shape_mismatch,
+                           "matmul: leading dimension %d must be %td (the output's) or 1 in both "
+                           "inputs: 'a' %s, 'b' %s, 'c' %s",
+                           d, e, a.shape_string().c_str(), b.shape_string().c_str(),
+                           c.shape_string().c_str());
+    batch *= e;
+  }
+  // The matrix of flattened batch index i, with broadcast dimensions pinned at 0.
+  auto matrix = [&](auto v, index_t i) {
+    auto* ptr = v.data();
+    for (int d = R - 3; d >= 0; --d) {
+      const index_t e = c.shape(d), idx = i % e;
+      i /= e;
+      if (v.shape(d) != 1) ptr += idx * v.stride(d);
+    }
+    using T = std::remove_pointer_t<decltype(ptr)>;
+    return view<T, 2>(ptr, dims<2>{v.shape(R - 2), v.shape(R - 1)},
+                      dims<2>{v.stride(R - 2), v.stride(R - 1)});
+  };
+  if (batch == 0) return {};
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::input_matrix("b", matrix(b, 0), false));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_gated<E>(b.shape(R - 1), matrix(c, 0), p, false, false));
+  const index_t n = epilogue::is_gated_v<E> ? b.shape(R - 1) / 2 : b.shape(R - 1);
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::common(matrix(a, 0), b.shape(R - 2), n, b, matrix(c, 0), p, ep));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::disjoint("c", c, "a", a));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::disjoint("c", c, "b", b));
+  return ops::gemm_detail::run_batched<B>(batch, p, ep, [&](index_t i) {
+    auto pr = ops::gemm_detail::make_problem<E>(matrix(a, i), matrix(b, i), matrix(c, i), p);
+    pr.batch = i;
+    return pr;
+  });
+}
+
+}  // namespace fusedops

@@ -1,0 +1,273 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: ops/gemm. The width-generic GEMM driver, the BLIS loops around the micro-kernel, written
+// once for every CPU backend:
+//
+//   split the panels (or the rows) of C between threads; per thread:
+//   for each block of nc columns (whole panels)
+//     for each pass of kc over K             B block: prepacked panels, packed now, or read
+//                                             straight from B when packing would not pay
+//       for each block of mc rows            A tiles packed k-major (skipped for M <= 4)
+//         for each row tile (<= tile rows)   its A stays in L1 ...
+//           for each panel of the block      ... while the B panels stream from L2
+//             micro-kernel, then finish (alpha, beta, epilogue) and store in registers
+//
+// Earlier passes over K store partial sums in C; only the last runs the epilogue. Gated GEMMs
+// run one pass (kc = K), since their output is half as wide as their accumulators.
+#pragma once
+
+#include <algorithm>
+
+#include "fusedops/arch/simd.hpp"
+#include "fusedops/core/threading.hpp"
+#include "fusedops/fused/epilogue/gated.hpp"
+#include "fusedops/ops/gemm/blocking.hpp"
+#include "fusedops/ops/gemm/gemv.hpp"
+#include "fusedops/ops/gemm/microkernel.hpp"
+#include "fusedops/ops/gemm/packing.hpp"
+
+namespace fusedops::ops {
+
+namespace gemm_detail {
+
+/// One product C = epilogue(alpha · A·B + beta · C_in) with everything resolved.
+struct problem {
+  view<const float, 2> a;   // [m, k]
+  const float* packed;      // prepacked panels (panel stride k · width), or nullptr
+  b_source b;               // unpacked B (used when packed == nullptr)
+  view<float, 2> c;         // [m, n]
+  view<const float, 2> c_in;  // beta source (beta != 0 only)
+  float alpha, beta;
+  index_t m, n, k, batch;
+  bool gated() const noexcept { return b.parts == 2; }
+};
+
+/// Up to this many rows, B is read in place rather than packed: packing costs a pass over B,
+/// which a handful of row tiles cannot amortise.
+inline constexpr index_t direct_b_max_rows = 64;
+/// Up to this many rows, A is read in place (a few rows stay in L1 on their own).
+inline constexpr index_t direct_a_max_rows = 4;
+
+struct plan {
+  gemm_blocking blocks;
+  index_t kc;  // depth of a pass (K for gated GEMMs)
+  bool direct_a, direct_b;
+  index_t per_thread_floats;  // workspace of one thread
+  int threads;                // sub-problems run in parallel
+  bool split_rows;            // sub-problems split the rows (else the panels)
+  bool gemv;                  // handled by a GEMV path
+};
+
+}  // namespace gemm_detail
+
+template <class B>
+struct gemm_generic {
+  using S = gemm_shape<B>;
+  using V = simd::vec_t<float, B>;
+  using problem = gemm_detail::problem;
+  using plan = gemm_detail::plan;
+
+  static index_t cols_per_panel(const problem& p) noexcept { return p.gated() ? S::width / 2 : S::width; }
+  static index_t panel_count(const problem& p) noexcept {
+    return (p.n + cols_per_panel(p) - 1) / cols_per_panel(p);
+  }
+
+  /// GEMV path that applies, if any: 1 rows (M = 1, B row-major), 2 dots over B^T (M = 1,
+  /// B column-major), 3 dots over A (N = 1); 0 none.
+  static int gemv_kind(const problem& p) noexcept {
+    if (p.packed != nullptr || p.gated()) return 0;
+    const view<const float, 2>& b = p.b.part[0];
+    if (p.m == 1 && b.stride(1) == 1) return 1;
+    if (p.m == 1 && b.stride(0) == 1 && p.a.stride(1) == 1) return 2;
+    if (p.n == 1 && p.a.stride(1) == 1 && b.stride(0) == 1) return 3;
+    return 0;
+  }
+
+  static plan make_plan(const problem& p, int max_threads) noexcept {
+    plan pl{};
+    pl.blocks = blocking_for<B>(cache_sizes::detected());
+    pl.gemv = gemv_kind(p) != 0;
+    pl.kc = p.gated() ? std::max<index_t>(p.k, 1) : std::min(pl.blocks.kc, std::max<index_t>(p.k, 1));
+    pl.direct_a = p.m <= gemm_detail::direct_a_max_rows && p.a.stride(1) == 1;
+    pl.direct_b = p.packed == nullptr && !p.gated() && p.b.part[0].stride(1) == 1 &&
+                  p.m <= gemm_detail::direct_b_max_rows;
+    const index_t panels = panel_count(p);
+    const index_t tiles = gemm_detail::row_tiling(p.m, S::rows).count;
+    // Split the panels unless there are too few of them to go round: splitting N keeps each
+    // thread's B (the big operand in inference) private to it.
+    pl.split_rows = panels < 2 * index_t(max_threads) && tiles > panels;
+    const index_t units = pl.gemv ? (p.m == 1 ? p.n : p.m) / S::lanes
+                                  : (pl.split_rows ? tiles : panels);
+    pl.threads = static_cast<int>(std::clamp<index_t>(units, 1, max_threads));
+    if (pl.gemv) {
+      pl.per_thread_floats = 0;
+      return pl;
+    }
+    index_t ws = 0;
+    if (!pl.direct_a) ws += std::min(pl.blocks.mc, p.m + S::rows) * pl.kc;
+    if (p.packed == nullptr) ws += (pl.direct_b ? S::width : pl.blocks.nc) * pl.kc;
+    pl.per_thread_floats = ws + 16;  // + slack to 64-byte align each thread's part
+    return pl;
+  }
+
+  template <class E>
+  static void run(const problem& p, const plan& pl, float* workspace, const threading& threads,
+                  const E& ep) noexcept {
+    if (p.m == 0 || p.n == 0) return;
+    if constexpr (!epilogue::is_gated_v<E>) {  // gated products never take a GEMV path
+      if (pl.gemv) {
+        run_gemv(p, pl, threads, ep);
+        return;
+      }
+    }
+    const index_t panels = panel_count(p);
+    const gemm_detail::row_tiling tiles(p.m, S::rows);
+    parallel_for(threads, pl.threads, 1, [&](index_t t0, index_t t1) {
+      for (index_t t = t0; t < t1; ++t) {
+        float* ws = align64(workspace + t * pl.per_thread_floats);
+        if (pl.split_rows) {
+          const index_t r0 = tiles.start(tiles.count * t / pl.threads);
+          const index_t r1 = tiles.start(tiles.count * (t + 1) / pl.threads);
+          serial(p, pl, r0, r1, 0, panels, ws, ep);
+        } else {
+          serial(p, pl, 0, p.m, panels * t / pl.threads, panels * (t + 1) / pl.threads, ws, ep);
+        }
+      }
+    });
+  }
+
+ private:
+  static float* align64(float* ptr) noexcept {
+    const auto u = reinterpret_cast<std::uintptr_t>(ptr);
+    return reinterpret_cast<float*>((u + 63) / 64 * 64);
+  }
+
+  template <class E>
+  static void run_gemv(const problem& p, const plan& pl, const threading& threads, const E& ep) noexcept {
+    gemm_detail::gemv_out o{};
+    o.alpha = p.alpha, o.beta = p.beta, o.batch = p.batch;
+    const int kind = gemv_kind(p);
+    const view<const float, 2>& b = p.b.part[0];
+    o.along_row = kind != 3;
+    o.c = p.c.data();
+    o.c_stride = o.along_row ? p.c.stride(1) : p.c.stride(0);
+    o.c_in = p.c_in.data();
+    o.in_stride = o.along_row ? p.c_in.stride(1) : p.c_in.stride(0);
+    const index_t results = o.along_row ? p.n : p.m;
+    // Chunks of whole vectors, so threads never share a cache line of C.
+    const index_t vecs = (results + S::lanes - 1) / S::lanes;
+    parallel_for(threads, pl.threads, 1, [&](index_t t0, index_t t1) {
+      const index_t j0 = std::min(results, vecs * t0 / pl.threads * S::lanes);
+      const index_t j1 = std::min(results, vecs * t1 / pl.threads * S::lanes);
+      if (j0 >= j1) return;
+      if (kind == 1)
+        gemm_detail::gemv_rows_range<B>(p.k, p.a.data(), p.a.stride(1), b.data(), b.stride(0), j0,
+                                        j1, o, ep);
+      else if (kind == 2)
+        gemm_detail::gemv_dots_range<B>(p.k, p.a.data(), b.data(), b.stride(1), j0, j1, o, ep);
+      else
+        gemm_detail::gemv_dots_range<B>(p.k, b.data(), p.a.data(), p.a.stride(0), j0, j1, o, ep);
+    });
+  }
+
+  /// Rows [r0, r1) × panels [q0, q1) of the product, on the calling thread.
+  template <class E>
+  static void serial(const problem& p, const plan& pl, index_t r0, index_t r1, index_t q0,
+                     index_t q1, float* ws, const E& ep) noexcept {
+    if (r0 >= r1 || q0 >= q1) return;
+    const gemm_detail::row_tiling tiles(r1 - r0, S::rows);
+    const index_t cpp = cols_per_panel(p);
+    const index_t panels_per_block = std::max<index_t>(1, pl.blocks.nc / S::width);
+    float* ws_a = ws;
+    float* ws_b = ws + (pl.direct_a ? 0 : std::min(pl.blocks.mc, p.m + S::rows) * pl.kc);
+    const view<const float, 2>& b = p.b.part[0];
+    const index_t full_panels = p.n / S::width;  // panels B can be read from in place
+
+    for (index_t q = q0; q < q1; q += panels_per_block) {
+      const index_t nq = std::min(panels_per_block, q1 - q);
+      index_t k0 = 0;
+      do {
+        const index_t kc = std::min(pl.kc, p.k - k0);
+        const bool first = k0 == 0, last = k0 + kc >= p.k;
+        // The B block: where panel q + j starts for this pass, and its row stride.
+        const float* b_base;
+        index_t b_panel_stride, ldb;
+        if (p.packed != nullptr) {
+          b_base = p.packed + q * p.k * S::width + k0 * S::width;
+          b_panel_stride = p.k * S::width;
+          ldb = S::width;
+        } else if (pl.direct_b) {
+          b_base = b.data() + k0 * b.stride(0) + q * S::width;
+          b_panel_stride = S::width;
+          ldb = b.stride(0);
+          if (q + nq > full_panels)  // the last, partial panel cannot be read in place: pack it
+            gemm_detail::pack_b_panels<B>(p.b, k0, kc, full_panels, 1, ws_b, kc * S::width);
+        } else {
+          gemm_detail::pack_b_panels<B>(p.b, k0, kc, q, nq, ws_b, kc * S::width);
+          b_base = ws_b;
+          b_panel_stride = kc * S::width;
+          ldb = S::width;
+        }
+        auto panel_ptr = [&](index_t j, index_t& ld) {
+          ld = ldb;
+          if (pl.direct_b && q + j >= full_panels) {
+            ld = S::width;
+            return static_cast<const float*>(ws_b);
+          }
+          return b_base + j * b_panel_stride;
+        };
+
+        for (index_t t_begin = 0; t_begin < tiles.count;) {
+          // Row tiles of this block: as many as fit in mc rows (at least one).
+          index_t t_end = t_begin + 1;
+          while (t_end < tiles.count && tiles.start(t_end + 1) - tiles.start(t_begin) <= pl.blocks.mc)
+            ++t_end;
+          if (!pl.direct_a) {
+            float* dst = ws_a;
+            for (index_t t = t_begin; t < t_end; ++t) {
+              gemm_detail::pack_a_tile<B>(p.a, r0 + tiles.start(t), tiles.height(t), k0, kc, dst);
+              dst += tiles.height(t) * kc;
+            }
+          }
+          const float* a_packed = ws_a;
+          for (index_t t = t_begin; t < t_end; ++t) {
+            const int h = tiles.height(t);
+            const index_t row = r0 + tiles.start(t);
+            const float* a_ptr = pl.direct_a ? p.a.data() + row * p.a.stride(0) + k0 : a_packed;
+            for (index_t j = 0; j < nq; ++j) {
+              const index_t col = (q + j) * cpp;
+              gemm_detail::tile_store st{};
+              st.c = p.c.data() + row * p.c.stride(0) + col * p.c.stride(1);
+              st.c_rs = p.c.stride(0), st.c_cs = p.c.stride(1);
+              st.c_in = p.beta != 0.0f ? p.c_in.data() + row * p.c_in.stride(0) + col * p.c_in.stride(1)
+                                       : nullptr;
+              st.in_rs = p.c_in.stride(0), st.in_cs = p.c_in.stride(1);
+              st.alpha = p.alpha, st.beta = p.beta;
+              st.first_pass = first, st.last_pass = last;
+              st.row0 = row, st.col0 = col, st.batch = p.batch;
+              st.cols = static_cast<int>(std::min(cpp, p.n - col));
+              index_t ld;
+              const float* b_ptr = panel_ptr(j, ld);
+              run_tile(h, kc, a_ptr, pl.direct_a ? p.a.stride(0) : h, b_ptr, ld, st, ep, pl.direct_a);
+            }
+            a_packed += h * kc;
+          }
+          t_begin = t_end;
+        }
+        k0 += kc;
+      } while (k0 < p.k);
+    }
+  }
+
+  template <class E>
+  static void run_tile(int h, index_t kc, const float* a, index_t lda, const float* b, index_t ldb,
+                       const gemm_detail::tile_store& st, const E& ep, bool direct_a) noexcept {
+    if (direct_a)
+      gemm_detail::tile_table<V, S::rows, S::vectors, false, E>::make(h)(kc, a, lda, b, ldb, st, ep);
+    else
+      gemm_detail::tile_table<V, S::rows, S::vectors, true, E>::make(h)(kc, a, lda, b, ldb, st, ep);
+  }
+};
+
+}  // namespace fusedops::ops

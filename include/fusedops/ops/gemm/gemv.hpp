@@ -1,0 +1,133 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: ops/gemm. GEMV fast paths for unpacked operands (M = 1 or N = 1). A matrix-vector
+// product reads every weight once and does 2 flops per weight: it is bound by memory bandwidth,
+// so these paths only make sure the weights stream sequentially, one contiguous run at a time,
+// on every thread:
+//  * rows:  y[0, :] = sum_k x[k] · W[k, :]   W row-major (M = 1, B as given): walks W row by row,
+//           accumulating a chunk of y in L1.
+//  * dots:  y[j] = sum_k W[j, k] · x[k]       W with unit stride along k (M = 1 with a transposed B,
+//           i.e. PyTorch's [out, in] weights; or N = 1 with A as W): four dot products at once.
+// Both finish through the same steps as the tiles: alpha, beta · C_in, the epilogue, one store.
+#pragma once
+
+#include <algorithm>
+
+#include "fusedops/arch/simd.hpp"
+#include "fusedops/core/threading.hpp"
+#include "fusedops/fused/epilogue/nodes.hpp"
+
+namespace fusedops::ops::gemm_detail {
+
+/// Output of a GEMV: `count` results along one output row (along_row) or column.
+struct gemv_out {
+  float* c;
+  index_t c_stride;    // between consecutive results
+  const float* c_in;   // beta source at result 0 (used when beta != 0)
+  index_t in_stride;
+  float alpha, beta;
+  index_t row0, col0, batch;
+  bool along_row;      // results are columns col0.. of row row0 (else rows row0.. of column col0)
+};
+
+/// Finishes and stores results r[0..n) (n <= lanes) that start at result index j.
+template <class V, class E>
+FUSEDOPS_INLINE void gemv_finish(V r, index_t j, int n, const gemv_out& o, const E& ep) noexcept {
+  r = r * simd::broadcast<V>(o.alpha);
+  if (o.beta != 0.0f)
+    r = simd::fma(simd::broadcast<V>(o.beta),
+                  simd::load_segment<V>(o.c_in + j * o.in_stride, o.in_stride, n), r);
+  if (o.along_row) {
+    const epilogue::coord at{o.row0, o.col0 + j, n, o.batch};
+    simd::store_segment(o.c + j * o.c_stride, o.c_stride, ep(r, at), n);
+    return;
+  }
+  alignas(64) float buf[simd::lanes<V>];
+  simd::store(buf, r);
+  for (int i = 0; i < n; ++i) {  // one output column: the epilogue sees one element per row
+    const epilogue::coord at{o.row0 + j + i, o.col0, 1, o.batch};
+    o.c[(j + i) * o.c_stride] = ep(buf[i], at);
+  }
+}
+
+/// y[0, j0..j1) for W [K, N] row-major (unit column stride), x[k] = x_ptr[k · x_stride].
+template <class B, class E>
+void gemv_rows_range(index_t k_total, const float* x, index_t x_stride, const float* w,
+                     index_t w_rs, index_t j0, index_t j1, const gemv_out& o, const E& ep) noexcept {
+  using V = simd::vec_t<float, B>;
+  constexpr int lanes = simd::lanes<V>;
+  constexpr index_t chunk = 2048;  // 8 KiB of y stays in L1 while W streams past
+  alignas(64) float acc[chunk];
+  for (index_t c0 = j0; c0 < j1; c0 += chunk) {
+    const index_t width = std::min(chunk, j1 - c0);
+    const index_t full = width / lanes * lanes;
+    const int tail = static_cast<int>(width - full);
+    std::fill(acc, acc + width, 0.0f);
+    const float* wrow = w + c0;
+    index_t k = 0;
+    for (; k + 4 <= k_total; k += 4, wrow += 4 * w_rs) {
+      const V x0 = simd::broadcast<V>(x[(k + 0) * x_stride]), x1 = simd::broadcast<V>(x[(k + 1) * x_stride]);
+      const V x2 = simd::broadcast<V>(x[(k + 2) * x_stride]), x3 = simd::broadcast<V>(x[(k + 3) * x_stride]);
+      const float *r0 = wrow, *r1 = wrow + w_rs, *r2 = wrow + 2 * w_rs, *r3 = wrow + 3 * w_rs;
+      for (index_t j = 0; j < full; j += lanes) {
+        V s = simd::load<V>(acc + j);
+        s = simd::fma(x0, simd::load<V>(r0 + j), s);
+        s = simd::fma(x1, simd::load<V>(r1 + j), s);
+        s = simd::fma(x2, simd::load<V>(r2 + j), s);
+        s = simd::fma(x3, simd::load<V>(r3 + j), s);
+        simd::store(acc + j, s);
+      }
+      for (int t = 0; t < tail; ++t)
+        acc[full + t] += x[(k + 0) * x_stride] * r0[full + t] + x[(k + 1) * x_stride] * r1[full + t] +
+                         x[(k + 2) * x_stride] * r2[full + t] + x[(k + 3) * x_stride] * r3[full + t];
+    }
+    for (; k < k_total; ++k, wrow += w_rs) {
+      const V xk = simd::broadcast<V>(x[k * x_stride]);
+      for (index_t j = 0; j < full; j += lanes)
+        simd::store(acc + j, simd::fma(xk, simd::load<V>(wrow + j), simd::load<V>(acc + j)));
+      for (int t = 0; t < tail; ++t) acc[full + t] += x[k * x_stride] * wrow[full + t];
+    }
+    for (index_t j = 0; j < width; j += lanes) {
+      const int n = static_cast<int>(std::min<index_t>(lanes, width - j));
+      gemv_finish(simd::load_segment<V>(acc + j, 1, n), c0 + j, n, o, ep);
+    }
+  }
+}
+
+/// y[j] for j in [j0, j1): dot of W row j (unit stride along k, row stride w_rs) with x (unit
+/// stride). Four rows at a time, so four independent accumulator chains hide FMA latency.
+template <class B, class E>
+void gemv_dots_range(index_t k_total, const float* x, const float* w, index_t w_rs, index_t j0,
+                     index_t j1, const gemv_out& o, const E& ep) noexcept {
+  using V = simd::vec_t<float, B>;
+  constexpr int lanes = simd::lanes<V>;
+  const index_t full = k_total / lanes * lanes;
+  const int tail = static_cast<int>(k_total - full);
+  alignas(64) float res[lanes];
+  index_t j = j0;
+  while (j < j1) {
+    const int n = static_cast<int>(std::min<index_t>(lanes, j1 - j));
+    for (int r = 0; r < n; r += 4) {
+      const int rows = std::min(4, n - r);
+      const float* w0 = w + (j + r) * w_rs;
+      V s[4] = {simd::broadcast<V>(0.0f), simd::broadcast<V>(0.0f), simd::broadcast<V>(0.0f),
+                simd::broadcast<V>(0.0f)};
+      for (index_t k = 0; k < full; k += lanes) {
+        const V xv = simd::load<V>(x + k);
+        for (int q = 0; q < 4; ++q)
+          if (q < rows) s[q] = simd::fma(simd::load<V>(w0 + q * w_rs + k), xv, s[q]);
+      }
+      if (tail > 0) {
+        const V xv = simd::load_partial<V>(x + full, tail);
+        for (int q = 0; q < rows; ++q)
+          s[q] = simd::fma(simd::load_partial<V>(w0 + q * w_rs + full, tail), xv, s[q]);
+      }
+      for (int q = 0; q < rows; ++q) res[r + q] = simd::reduce_add(s[q]);
+    }
+    gemv_finish(simd::load_segment<V>(res, 1, n), j, n, o, ep);
+    j += n;
+  }
+}
+
+}  // namespace fusedops::ops::gemm_detail

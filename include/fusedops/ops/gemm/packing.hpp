@@ -1,0 +1,87 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: ops/gemm. Packing: copies of A and B in the order the micro-kernel reads them.
+//  * B panels: `width` columns (the tile's VECS · lanes), row after row: panel p, row k, column c
+//    at p·panel_stride + k·width + c. Columns past N are zero, so the kernel never branches on
+//    them. A gated B puts width/2 gate columns and the matching width/2 up columns in each panel.
+//  * A tiles: a tile of h rows is stored k-major ([k][h]) so each k step reads h consecutive
+//    floats to broadcast.
+// Both read any strides; each chooses the loop order that reads its source sequentially.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+
+#include "fusedops/core/tensor_view.hpp"
+#include "fusedops/ops/gemm/blocking.hpp"
+
+namespace fusedops::ops::gemm_detail {
+
+/// Balanced split of m rows into tiles of at most `max_rows`: heights differ by at most one, so
+/// M = 16 on a 14-row kernel runs two 8-row tiles rather than 14 + 2.
+struct row_tiling {
+  index_t count = 0, base = 0, extra = 0;  // `extra` tiles have base + 1 rows
+  row_tiling(index_t m, int max_rows) noexcept {
+    if (m <= 0) return;
+    count = (m + max_rows - 1) / max_rows;
+    base = m / count;
+    extra = m % count;
+  }
+  index_t start(index_t t) const noexcept { return t * base + std::min(t, extra); }
+  int height(index_t t) const noexcept { return static_cast<int>(base + (t < extra ? 1 : 0)); }
+};
+
+/// The source of packed panels: one matrix, or for a gated GEMM the gate and up matrices (each
+/// [K, n_out]), whose columns the panels interleave half a panel at a time.
+struct b_source {
+  view<const float, 2> part[2];
+  int parts = 1;  // 1 plain, 2 gated
+  index_t n_out = 0;
+};
+
+/// Packs rows [k0, k0 + kc) of panels [p0, p0 + np) of b into dst (panel q at q·panel_stride),
+/// in backend B's panel width. (Templates on B keep per-ISA copies apart in multi-ISA builds.)
+template <class B>
+void pack_b_panels(const b_source& b, index_t k0, index_t kc, index_t p0, index_t np, float* dst,
+                   index_t panel_stride) noexcept {
+  constexpr int WIDTH = gemm_shape<B>::width;
+  const int seg_w = WIDTH / b.parts;
+  for (index_t q = 0; q < np; ++q) {
+    float* panel = dst + q * panel_stride;
+    const index_t first_out = (p0 + q) * seg_w;  // first output column of this panel
+    const int valid = static_cast<int>(std::clamp<index_t>(b.n_out - first_out, 0, seg_w));
+    for (int s = 0; s < b.parts; ++s) {
+      const index_t rs = b.part[s].stride(0), cs = b.part[s].stride(1);
+      const float* src = b.part[s].data() + k0 * rs + first_out * cs;
+      float* out = panel + s * seg_w;
+      if (cs == 1 && valid == seg_w) {
+        for (index_t k = 0; k < kc; ++k)
+          for (int c = 0; c < seg_w; ++c) out[k * WIDTH + c] = src[k * rs + c];
+      } else if (cs == 1) {
+        for (index_t k = 0; k < kc; ++k) {
+          std::copy(src + k * rs, src + k * rs + valid, out + k * WIDTH);
+          std::fill(out + k * WIDTH + valid, out + k * WIDTH + seg_w, 0.0f);
+        }
+      } else {
+        for (int c = 0; c < valid; ++c)  // column by column: sequential when B is transposed
+          for (index_t k = 0; k < kc; ++k) out[k * WIDTH + c] = src[k * rs + c * cs];
+        for (index_t k = 0; k < kc; ++k)
+          std::fill(out + k * WIDTH + valid, out + k * WIDTH + seg_w, 0.0f);
+      }
+    }
+  }
+}
+
+/// Packs rows [row0, row0 + h) × columns [k0, k0 + kc) of a, k-major, into dst.
+template <class B>
+void pack_a_tile(const view<const float, 2>& a, index_t row0, int h, index_t k0, index_t kc,
+                        float* dst) noexcept {
+  const index_t rs = a.stride(0), cs = a.stride(1);
+  const float* src = a.data() + row0 * rs + k0 * cs;
+  // k outer, rows inner: the writes are sequential and each row of A is its own read stream.
+  for (index_t k = 0; k < kc; ++k)
+    for (int i = 0; i < h; ++i) dst[k * h + i] = src[i * rs + k * cs];
+}
+
+}  // namespace fusedops::ops::gemm_detail
