@@ -12,14 +12,16 @@
 #define FUSEDOPS_RESTRICT __restrict__
 #define FUSEDOPS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FUSEDOPS_UNLIKELY(x) __builtin_expect(!!(x), 0)
-// Hint: bring the line at p into cache for writing (p need not be valid to dereference).
+// Hints: bring the line at p into cache for writing / reading (p need not be dereferenceable).
 #define FUSEDOPS_PREFETCH_WRITE(p) __builtin_prefetch((p), 1, 3)
+#define FUSEDOPS_PREFETCH_READ(p) __builtin_prefetch((p), 0, 3)
 #else
 #define FUSEDOPS_INLINE inline
 #define FUSEDOPS_RESTRICT
 #define FUSEDOPS_LIKELY(x) (x)
 #define FUSEDOPS_UNLIKELY(x) (x)
 #define FUSEDOPS_PREFETCH_WRITE(p) static_cast<void>(p)
+#define FUSEDOPS_PREFETCH_READ(p) static_cast<void>(p)
 #endif
 
 // Functors shared by CPU kernels, CUDA kernels and the double-precision oracle carry this.

@@ -16,7 +16,12 @@
 //
 //   status validate(const char* op, const view<float, 2>& output) const noexcept;
 //
-// to check its own arguments against the output before the operator writes anything.
+// to check its own arguments against the output before the operator writes anything, and
+//
+//   void prefetch(const epilogue::coord& at) const noexcept;
+//
+// to start loading what it will read for row at.row, columns [at.col, at.col + at.count): GEMM
+// calls it before a tile's k loop so those loads overlap the arithmetic (residual does this).
 //
 // Building blocks (fused/epilogue/nodes.hpp): none, scale, bias_col, bias_row, residual,
 // activation<Act> (every fusedops::act functor: relu, clip, gelu_erf, gelu_tanh, silu, sigmoid,

@@ -21,6 +21,10 @@ struct chain_t {
     return apply(x, at, std::index_sequence_for<Es...>{});
   }
 
+  FUSEDOPS_INLINE void prefetch(const coord& at) const noexcept {
+    std::apply([&](const auto&... e) { (epilogue::prefetch(e, at), ...); }, nodes);
+  }
+
   status validate(const char* op, const view<float, 2>& out) const noexcept {
     status s;
     // Stops at the first failing node; fold over && short-circuits.

@@ -32,6 +32,8 @@ struct gated {
     return then(act(gate) * up, at);
   }
 
+  FUSEDOPS_INLINE void prefetch(const coord& at) const noexcept { epilogue::prefetch(then, at); }
+
   status validate(const char* op, const view<float, 2>& out) const noexcept {
     const view<const float, 1>* biases[2] = {&bias_gate, &bias_up};
     const char* names[2] = {"gated.bias_gate", "gated.bias_up"};

@@ -54,7 +54,25 @@ struct has_validate : std::false_type {};
 template <class E>
 struct has_validate<E, std::void_t<decltype(std::declval<const E&>().validate(
                            "", std::declval<const view<float, 2>&>()))>> : std::true_type {};
+
+template <class E, class = void>
+struct has_prefetch : std::false_type {};
+template <class E>
+struct has_prefetch<E, std::void_t<decltype(std::declval<const E&>().prefetch(coord{}))>>
+    : std::true_type {};
 }  // namespace detail
+
+/// Asks an epilogue to start loading what it will read for output row at.row, columns
+/// [at.col, at.col + at.count) (no-op for nodes without prefetch()). Kernels call it before their
+/// k loop, so the loads overlap the arithmetic instead of following it.
+template <class E>
+FUSEDOPS_INLINE void prefetch(const E& e, const coord& at) noexcept {
+  if constexpr (detail::has_prefetch<E>::value) {
+    e.prefetch(at);
+  } else {
+    static_cast<void>(e), static_cast<void>(at);
+  }
+}
 
 /// Validates an epilogue against the output it will write (no-op for nodes without validate()).
 template <class E>
@@ -130,6 +148,11 @@ struct residual {
   FUSEDOPS_INLINE V operator()(V x, const coord& at) const noexcept {
     return x + detail::load_segment<V>(r.data() + at.row * r.stride(0) + at.col * r.stride(1),
                                        r.stride(1), at.count);
+  }
+  FUSEDOPS_INLINE void prefetch(const coord& at) const noexcept {
+    const float* p = r.data() + at.row * r.stride(0) + at.col * r.stride(1);
+    FUSEDOPS_PREFETCH_READ(p);
+    FUSEDOPS_PREFETCH_READ(p + (at.count - 1) * r.stride(1));
   }
   status validate(const char* op, const view<float, 2>& out) const noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, "residual.r", r));

@@ -79,12 +79,15 @@ struct gelu_tanh {
   template <class V>
   FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
     using S = detail::element_t<V>;
-    const V half(S(0.5)), one(S(1)), k0(S(0.79788456080286535588)), k1(S(0.044715));
+    const V one(S(1)), k0(S(0.79788456080286535588)), k1(S(0.044715));
     const V inner = k0 * (x + k1 * x * x * x);
+    // Evaluated as the identical x · sigmoid(2·inner) = x / (1 + e^(-2·inner)): no cancellation
+    // in 1 + tanh for negative x (which loses every digit below x ≈ -5, in double too), and one
+    // exp plus one division instead of tanh. e^(-2·inner) overflowing to +inf gives the limit -0.
     if constexpr (detail::is_scalar_v<V>) {
-      return half * x * (one + scalar_math::tanh(inner));
+      return x / (one + scalar_math::exp(inner * V(S(-2))));
     } else {
-      return half * x * (one + simd::tanh(inner));
+      return x / (one + simd::exp(inner * V(S(-2))));
     }
   }
 };

@@ -112,6 +112,7 @@ void run_tile(index_t kc, const float* a, index_t lda, const float* b, index_t l
   unroll<ROWS>([&](auto i) {
     FUSEDOPS_PREFETCH_WRITE(t.c + i * t.c_rs);
     FUSEDOPS_PREFETCH_WRITE(t.c + i * t.c_rs + (VECS * simd::lanes<V> - 1) * t.c_cs);
+    if (t.last_pass && t.cols > 0) epilogue::prefetch(ep, epilogue::coord{t.row0 + i, t.col0, t.cols, t.batch});
   });
   V acc[ROWS][VECS];
   unroll<ROWS>([&](auto i) { unroll<VECS>([&](auto v) { acc[i][v] = simd::broadcast<V>(0.0f); }); });
