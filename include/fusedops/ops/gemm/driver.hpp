@@ -263,8 +263,10 @@ struct gemm_generic {
   template <class E>
   static void run_tile(int h, index_t kc, const float* a, index_t lda, const float* b, index_t ldb,
                        const gemm_detail::tile_store& st, const E& ep, bool direct_a) noexcept {
+    // A is read in place only for M <= direct_a_max_rows, so only those heights are instantiated.
+    constexpr int direct_heights = std::min<int>(S::rows, gemm_detail::direct_a_max_rows);
     if (direct_a)
-      gemm_detail::tile_table<V, S::rows, S::vectors, false, E>::make(h)(kc, a, lda, b, ldb, st, ep);
+      gemm_detail::tile_table<V, direct_heights, S::vectors, false, E>::make(h)(kc, a, lda, b, ldb, st, ep);
     else
       gemm_detail::tile_table<V, S::rows, S::vectors, true, E>::make(h)(kc, a, lda, b, ldb, st, ep);
   }

@@ -120,20 +120,20 @@ void run_tile(index_t kc, const float* a, index_t lda, const float* b, index_t l
   store_tile<V, ROWS, VECS>(acc, t, ep);
 }
 
-/// run_tile for every height 1..ROWS, indexed by height - 1: edge tiles get their own kernel.
-template <class V, int ROWS, int VECS, bool PACKED_A, class E>
+/// run_tile for every height 1..HEIGHTS, indexed by height - 1: edge tiles get their own kernel.
+template <class V, int HEIGHTS, int VECS, bool PACKED_A, class E>
 struct tile_table {
   using fn = void (*)(index_t, const float*, index_t, const float*, index_t, const tile_store&,
                       const E&) noexcept;
-  static constexpr fn make(int h) noexcept { return h <= 0 ? nullptr : entries()[h - 1]; }
+  static constexpr fn make(int h) noexcept { return h <= 0 || h > HEIGHTS ? nullptr : entries()[h - 1]; }
 
  private:
   template <int... I>
-  static constexpr std::array<fn, ROWS> build(std::integer_sequence<int, I...>) noexcept {
+  static constexpr std::array<fn, HEIGHTS> build(std::integer_sequence<int, I...>) noexcept {
     return {&run_tile<V, I + 1, VECS, PACKED_A, E>...};
   }
-  static constexpr std::array<fn, ROWS> entries() noexcept {
-    return build(std::make_integer_sequence<int, ROWS>{});
+  static constexpr std::array<fn, HEIGHTS> entries() noexcept {
+    return build(std::make_integer_sequence<int, HEIGHTS>{});
   }
 };
 
