@@ -94,9 +94,14 @@ struct gemm_generic {
                   p.m <= gemm_detail::direct_b_max_rows;
     const index_t panels = panel_count(p);
     const index_t tiles = gemm_detail::row_tiling(p.m, S::rows).count;
-    // Split the panels unless there are too few of them to go round: splitting N keeps each
-    // thread's B (the big operand in inference) private to it.
-    pl.split_rows = panels < 2 * index_t(max_threads) && tiles > panels;
+    // Splitting the panels keeps each thread's B private (what small M, bound by reading B,
+    // needs) but makes every thread pack all of A; splitting the rows makes every thread pack all
+    // of B, unless B is prepacked. Split rows when there are rows enough for every thread and
+    // the copy it duplicates is the cheaper one (relative to the work, K·N/M vs K·M/N).
+    const index_t t = max_threads;
+    const bool rows_enough = tiles >= 8 * t;
+    const bool dup_b_cheaper = p.packed != nullptr ? !pl.direct_a : p.n < p.m;
+    pl.split_rows = (panels < 2 * t && tiles > panels) || (t > 1 && rows_enough && dup_b_cheaper);
     const index_t units = pl.gemv ? (p.m == 1 ? p.n : p.m) / S::lanes
                                   : (pl.split_rows ? tiles : panels);
     pl.threads = static_cast<int>(std::clamp<index_t>(units, 1, max_threads));
