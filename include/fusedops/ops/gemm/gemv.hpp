@@ -5,8 +5,8 @@
 // product reads every weight once and does 2 flops per weight: it is bound by memory bandwidth,
 // so these paths only make sure the weights stream sequentially, one contiguous run at a time,
 // on every thread:
-//  * rows:  y[0, :] = sum_k x[k] · W[k, :]   W row-major (M = 1, B as given): walks W row by row,
-//           accumulating a chunk of y in L1.
+//  * rows:  y[0, :] = sum_k x[k] · W[k, :]   W row-major (M = 1, B as given): walks W eight rows
+//           at a time, accumulating a chunk of y in L1.
 //  * dots:  y[j] = sum_k W[j, k] · x[k]       W with unit stride along k (M = 1 with a transposed B,
 //           i.e. PyTorch's [out, in] weights; or N = 1 with A as W): four dot products at once.
 // Both finish through the same steps as the tiles: alpha, beta · C_in, the epilogue, one store.
@@ -66,21 +66,23 @@ void gemv_rows_range(index_t k_total, const float* x, index_t x_stride, const fl
     std::fill(acc, acc + width, 0.0f);
     const float* wrow = w + c0;
     index_t k = 0;
-    for (; k + 4 <= k_total; k += 4, wrow += 4 * w_rs) {
-      const V x0 = simd::broadcast<V>(x[(k + 0) * x_stride]), x1 = simd::broadcast<V>(x[(k + 1) * x_stride]);
-      const V x2 = simd::broadcast<V>(x[(k + 2) * x_stride]), x3 = simd::broadcast<V>(x[(k + 3) * x_stride]);
-      const float *r0 = wrow, *r1 = wrow + w_rs, *r2 = wrow + 2 * w_rs, *r3 = wrow + 3 * w_rs;
+    // Eight rows of W per sweep of the y chunk: eight sequential read streams, and y loaded and
+    // stored once per eight rows instead of once per row.
+    constexpr int rows = 8;
+    for (; k + rows <= k_total; k += rows, wrow += rows * w_rs) {
+      V xr[rows];
+      for (int r = 0; r < rows; ++r) xr[r] = simd::broadcast<V>(x[(k + r) * x_stride]);
       for (index_t j = 0; j < full; j += lanes) {
-        V s = simd::load<V>(acc + j);
-        s = simd::fma(x0, simd::load<V>(r0 + j), s);
-        s = simd::fma(x1, simd::load<V>(r1 + j), s);
-        s = simd::fma(x2, simd::load<V>(r2 + j), s);
-        s = simd::fma(x3, simd::load<V>(r3 + j), s);
-        simd::store(acc + j, s);
+        V s0 = simd::load<V>(acc + j);
+        V s1 = simd::broadcast<V>(0.0f);
+        for (int r = 0; r < rows; r += 2) {
+          s0 = simd::fma(xr[r], simd::load<V>(wrow + r * w_rs + j), s0);
+          s1 = simd::fma(xr[r + 1], simd::load<V>(wrow + (r + 1) * w_rs + j), s1);
+        }
+        simd::store(acc + j, s0 + s1);
       }
       for (int t = 0; t < tail; ++t)
-        acc[full + t] += x[(k + 0) * x_stride] * r0[full + t] + x[(k + 1) * x_stride] * r1[full + t] +
-                         x[(k + 2) * x_stride] * r2[full + t] + x[(k + 3) * x_stride] * r3[full + t];
+        for (int r = 0; r < rows; ++r) acc[full + t] += x[(k + r) * x_stride] * wrow[r * w_rs + full + t];
     }
     for (; k < k_total; ++k, wrow += w_rs) {
       const V xk = simd::broadcast<V>(x[k * x_stride]);
