@@ -268,12 +268,22 @@ struct gemm_generic {
   template <class E>
   static void run_tile(int h, index_t kc, const float* a, index_t lda, const float* b, index_t ldb,
                        const gemm_detail::tile_store& st, const E& ep, bool direct_a) noexcept {
+    // The C tile (and what the epilogue reads) is read and written after the k loop: start
+    // fetching it now, so its misses overlap the arithmetic (C rows can be far apart).
+    for (int i = 0; i < h; ++i) {
+      FUSEDOPS_PREFETCH_WRITE(st.c + i * st.c_rs);
+      FUSEDOPS_PREFETCH_WRITE(st.c + i * st.c_rs + (S::width - 1) * st.c_cs);
+      if (st.last_pass && st.cols > 0)
+        epilogue::prefetch(ep, epilogue::coord{st.row0 + i, st.col0, st.cols, st.batch});
+    }
+    alignas(64) float acc[S::rows * S::width];
     // A is read in place only for M <= direct_a_max_rows, so only those heights are instantiated.
     constexpr int direct_heights = std::min<int>(S::rows, gemm_detail::direct_a_max_rows);
     if (direct_a)
-      gemm_detail::tile_table<V, direct_heights, S::vectors, false, E>::make(h)(kc, a, lda, b, ldb, st, ep);
+      gemm_detail::tile_table<V, direct_heights, S::vectors, false>::make(h)(kc, a, lda, b, ldb, acc);
     else
-      gemm_detail::tile_table<V, S::rows, S::vectors, true, E>::make(h)(kc, a, lda, b, ldb, st, ep);
+      gemm_detail::tile_table<V, S::rows, S::vectors, true>::make(h)(kc, a, lda, b, ldb, acc);
+    gemm_detail::finish_tile<V, S::vectors>(acc, h, st, ep);
   }
 };
 

@@ -3,8 +3,8 @@
 //
 // Layer: ops/gemm. The micro-kernel, written once in the vector vocabulary for every backend:
 // a ROWS × (VECS · lanes) block of C accumulates in ROWS · VECS registers while the kernel walks
-// k, broadcasting one element of A per row against VECS vectors of B; then the results are
-// finished in registers (alpha, beta · C_in, the epilogue) and stored once.
+// k, broadcasting one element of A per row against VECS vectors of B; then finish_tile applies
+// alpha, beta · C_in and the epilogue vector by vector and stores each result once.
 //
 // A comes packed ([k][ROWS], contiguous) or straight from a row-major matrix (row stride lda)
 // when packing would not pay; B is a panel of `width` columns with row stride ldb (the packed
@@ -62,22 +62,27 @@ struct tile_store {
   int cols;            // output columns that exist in this tile (the rest is padding)
 };
 
-/// Finishes acc and stores it. Passes other than the last store alpha·acc (+ what earlier passes
-/// left); the last adds beta·C_in (first pass only) or the partial sum, runs the epilogue and
-/// stores the result. Gated epilogues combine vector v (gate) with vector v + VECS/2 (up).
-template <class V, int ROWS, int VECS, class E>
-FUSEDOPS_INLINE void store_tile(V (&acc)[ROWS][VECS], const tile_store& t, const E& ep) noexcept {
+/// Finishes a tile of accumulators (row-major, VECS·lanes floats per row, `rows` rows) and
+/// stores it. Passes other than the last store alpha·acc (+ what earlier passes left); the last
+/// adds beta·C_in (first pass only) or the partial sum, runs the epilogue and stores the result.
+/// Gated epilogues combine vector v (gate) with vector v + VECS/2 (up).
+/// A runtime loop over rows, so each epilogue is instantiated once per backend rather than once
+/// per tile height and row: the tile round-trips through L1 once per pass, which is noise next
+/// to the k loop.
+template <class V, int VECS, class E>
+void finish_tile(const float* acc, int rows, const tile_store& t, const E& ep) noexcept {
   constexpr int lanes = simd::lanes<V>;
   constexpr bool gated = epilogue::is_gated_v<E>;
   constexpr int out_vecs = gated ? VECS / 2 : VECS;
   const V alpha = simd::broadcast<V>(t.alpha), beta = simd::broadcast<V>(t.beta);
-  unroll<ROWS>([&](auto i) {
+  for (int i = 0; i < rows; ++i) {
     float* crow = t.c + i * t.c_rs;
+    const float* arow = acc + i * VECS * lanes;
     V x[VECS];
     unroll<VECS>([&](auto v) {
       const int out_v = gated ? v % out_vecs : int(v);
       const int n = std::min(lanes, t.cols - out_v * lanes);
-      x[v] = acc[i][v] * alpha;
+      x[v] = simd::load<V>(arow + v * lanes) * alpha;
       if (gated || n <= 0) return;  // gated GEMMs run in one pass with beta = 0
       if (!t.first_pass) {
         x[v] = x[v] + simd::load_segment<V>(crow + v * lanes * t.c_cs, t.c_cs, n);
@@ -100,37 +105,33 @@ FUSEDOPS_INLINE void store_tile(V (&acc)[ROWS][VECS], const tile_store& t, const
         simd::store_segment(dst, t.c_cs, x[v], n);
       }
     });
-  });
+  }
 }
 
-/// One tile: accumulate over kc, then finish and store.
-template <class V, int ROWS, int VECS, bool PACKED_A, class E>
+/// One tile's k loop: accumulates in registers and writes the sums to `out` (ROWS × VECS·lanes).
+/// Not templated on the epilogue: one kernel per height serves every fusion.
+template <class V, int ROWS, int VECS, bool PACKED_A>
 void run_tile(index_t kc, const float* a, index_t lda, const float* b, index_t ldb,
-              const tile_store& t, const E& ep) noexcept {
-  // The C tile is read (later passes, beta) and written at the end: start fetching it now, so
-  // its misses overlap the k loop instead of following it (C rows can be far apart).
-  unroll<ROWS>([&](auto i) {
-    FUSEDOPS_PREFETCH_WRITE(t.c + i * t.c_rs);
-    FUSEDOPS_PREFETCH_WRITE(t.c + i * t.c_rs + (VECS * simd::lanes<V> - 1) * t.c_cs);
-    if (t.last_pass && t.cols > 0) epilogue::prefetch(ep, epilogue::coord{t.row0 + i, t.col0, t.cols, t.batch});
-  });
+              float* out) noexcept {
   V acc[ROWS][VECS];
   unroll<ROWS>([&](auto i) { unroll<VECS>([&](auto v) { acc[i][v] = simd::broadcast<V>(0.0f); }); });
   accumulate<V, ROWS, VECS, PACKED_A>(acc, kc, a, lda, b, ldb);
-  store_tile<V, ROWS, VECS>(acc, t, ep);
+  constexpr int lanes = simd::lanes<V>;
+  unroll<ROWS>([&](auto i) {
+    unroll<VECS>([&](auto v) { simd::store(out + (i * VECS + v) * lanes, acc[i][v]); });
+  });
 }
 
 /// run_tile for every height 1..HEIGHTS, indexed by height - 1: edge tiles get their own kernel.
-template <class V, int HEIGHTS, int VECS, bool PACKED_A, class E>
+template <class V, int HEIGHTS, int VECS, bool PACKED_A>
 struct tile_table {
-  using fn = void (*)(index_t, const float*, index_t, const float*, index_t, const tile_store&,
-                      const E&) noexcept;
+  using fn = void (*)(index_t, const float*, index_t, const float*, index_t, float*) noexcept;
   static constexpr fn make(int h) noexcept { return h <= 0 || h > HEIGHTS ? nullptr : entries()[h - 1]; }
 
  private:
   template <int... I>
   static constexpr std::array<fn, HEIGHTS> build(std::integer_sequence<int, I...>) noexcept {
-    return {&run_tile<V, I + 1, VECS, PACKED_A, E>...};
+    return {&run_tile<V, I + 1, VECS, PACKED_A>...};
   }
   static constexpr std::array<fn, HEIGHTS> entries() noexcept {
     return build(std::make_integer_sequence<int, HEIGHTS>{});
