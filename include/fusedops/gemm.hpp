@@ -97,6 +97,7 @@ status check_gated(index_t b_cols, const view<float, 2>& c, const gemm_params& p
 template <class B, class E>
 status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
   using impl = impl_for_t<gemm_op, B>;
+  if (pr.m == 0 || pr.n == 0) return {};  // nothing to write, so no scratch either
   const plan pl = impl::make_plan(pr, p.threads.concurrency());
   const std::size_t need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
   float* ws = p.workspace.data();

@@ -112,7 +112,7 @@ struct gemm_generic {
     index_t ws = 0;
     if (!pl.direct_a) ws += std::min(pl.blocks.mc, p.m + S::rows) * pl.kc;
     if (p.packed == nullptr) ws += (pl.direct_b ? S::width : pl.blocks.nc) * pl.kc;
-    pl.per_thread_floats = ws + 16;  // + slack to 64-byte align each thread's part
+    pl.per_thread_floats = ws == 0 ? 0 : ws + 16;  // + slack to 64-byte align each thread's part
     return pl;
   }
 
