@@ -5,20 +5,9 @@
 // epilogue's scalar form in double): every node, a chain, the gated (SwiGLU / GEGLU) forms over
 // unpacked and prepacked weights, a user-written epilogue, and ONNX Gemm's broadcast C; then
 // gemm_batched and N-d matmul, whose epilogue (test::coord_epilogue) checks coord.batch (kept in
-// this file so that the epilogue type compiles its micro-kernels once).
+// this file so that the epilogue type is compiled once).
 // Every shape list crosses the paths that finish results differently: the three GEMV kinds (the
 // N = 1 one calls the scalar form), direct A / B tiles, packed tiles, and two passes over K.
-
-// KNOWN ISSUE (reported): GCC 12 at -O3 -march=native does not inline act::silu into the gated
-// micro-kernels (epilogue::gated::combine calls act() without FUSEDOPS_INLINE), and the
-// out-of-line silu::operator() trips GCC 12's -Wuninitialized on the `__Y = __Y` idiom inside
-// its own avx512fintrin.h (_mm512_undefined_ps, via xsimd's exp), which -Werror turns into a
-// build failure for any TU using epilogue::swiglu on AVX-512. Silenced for this TU only, before
-// any header is read, until the library fixes it.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -212,7 +201,7 @@ TEST_CASE_TEMPLATE_DEFINE("gemm gated epilogues vs reference: SwiGLU and GEGLU",
   // B is [K, 2N] (gate columns, then up columns) unpacked, or gate and up packed side by side by
   // pack_b_gated / packed_weights::pack_gated. Output widths that leave half panels partial
   // (a panel holds width / 2 = 8 or 16 output columns), K up to 1100 (gated runs one pass).
-  // Types: swiglu, geglu and gated<silu, residual> only (each type compiles its own kernels).
+  // Types: swiglu, geglu and gated<silu, residual> only (each type adds compile time).
   struct g_case {
     index_t m, n, k;
     layout a, b, c;

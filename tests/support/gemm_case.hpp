@@ -397,9 +397,9 @@ inline constexpr epi_error coord_epilogue_error{1.25, tolerance::gemm_node_rel,
                                                 1.25 * tolerance::gemm_node_rel};
 
 /// Every linear node in one epilogue type: x · s + bias_col[col] + bias_row[row] + r[row, col].
-/// Each compiled epilogue type costs a full set of micro-kernels (~15-25 s of compile time per
-/// type for AVX-512 alone), so the node tests share this one type and isolate a node by giving
-/// the others neutral arguments (s = 1, zero biases / residual).
+/// Each epilogue type compiles its own tile-finishing code for every backend, so the node tests
+/// share this one type and isolate a node by giving the others neutral arguments (s = 1, zero
+/// biases / residual).
 using linear_chain =
     epilogue::chain_t<epilogue::scale, epilogue::bias_col, epilogue::bias_row, epilogue::residual>;
 inline linear_chain make_linear_chain(float s, view<const float, 1> col, view<const float, 1> row,
