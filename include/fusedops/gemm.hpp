@@ -93,6 +93,22 @@ status check_gated(index_t b_cols, const view<float, 2>& c, const gemm_params& p
   return {};
 }
 
+/// Points `ws` at `need` floats of scratch: the caller's workspace when it is large enough, else a
+/// fresh allocation held by `owned` when allow_allocation permits, else buffer_too_small.
+inline status acquire_workspace(const char* op, const gemm_params& p, std::size_t need,
+                                aligned_buffer<float>& owned, float*& ws) noexcept {
+  ws = p.workspace.data();
+  if (need <= static_cast<std::size_t>(p.workspace.shape(0))) return {};
+  if (!p.allow_allocation)
+    return status::error(errc::buffer_too_small,
+                         "%s: 'workspace' holds %td floats; this call needs %zu "
+                         "(gemm_workspace_size), and allow_allocation is false",
+                         op, p.workspace.shape(0), need);
+  FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
+  ws = owned.data();
+  return {};
+}
+
 /// Finds scratch (the caller's, or a fresh allocation when allowed) and runs the problem.
 template <class B, class E>
 status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
@@ -100,17 +116,9 @@ status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
   if (pr.m == 0 || pr.n == 0) return {};  // nothing to write, so no scratch either
   const plan pl = impl::make_plan(pr, p.threads.concurrency());
   const std::size_t need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
-  float* ws = p.workspace.data();
+  float* ws = nullptr;
   aligned_buffer<float> owned;
-  if (need > static_cast<std::size_t>(p.workspace.shape(0))) {
-    if (!p.allow_allocation)
-      return status::error(errc::buffer_too_small,
-                           "gemm: 'workspace' holds %td floats; this call needs %zu "
-                           "(gemm_workspace_size), and allow_allocation is false",
-                           p.workspace.shape(0), need);
-    FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
-    ws = owned.data();
-  }
+  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm", p, need, owned, ws));
   impl::run(pr, pl, ws, p.threads, ep);
   return {};
 }
@@ -223,17 +231,9 @@ status run_batched(index_t batch, const gemm_params& p, const E& ep, MakeProblem
   const index_t workers = across ? std::min<index_t>(batch, threads) : 1;
   const std::size_t per_worker = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
   const std::size_t need = per_worker * static_cast<std::size_t>(workers);
-  float* ws = p.workspace.data();
+  float* ws = nullptr;
   aligned_buffer<float> owned;
-  if (need > static_cast<std::size_t>(p.workspace.shape(0))) {
-    if (!p.allow_allocation)
-      return status::error(errc::buffer_too_small,
-                           "gemm_batched: 'workspace' holds %td floats; this call needs %zu, and "
-                           "allow_allocation is false",
-                           p.workspace.shape(0), need);
-    FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
-    ws = owned.data();
-  }
+  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm_batched", p, need, owned, ws));
   if (across) {
     parallel_for(p.threads, workers, 1, [&](index_t w0, index_t w1) {
       for (index_t w = w0; w < w1; ++w)
