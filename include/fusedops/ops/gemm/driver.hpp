@@ -9,15 +9,16 @@
 //     for each pass of kc over K             B block: prepacked panels, packed now, or read
 //                                             straight from B when packing would not pay
 //       for each block of mc rows            A tiles packed k-major (skipped for M <= 4)
-//         for each row tile (<= tile rows)   its A stays in L1 ...
-//           for each panel of the block      ... while the B panels stream from L2
-//             micro-kernel, then finish (alpha, beta, epilogue) and store in registers
+//         for each row tile (<= tile rows)   its packed A stays in L1/L2 ...
+//           for each panel of the block      ... while the B panels stream past (blocking.hpp)
+//             micro-kernel, then finish_tile (alpha, beta, epilogue) and one store
 //
 // Earlier passes over K store partial sums in C; only the last runs the epilogue. Gated GEMMs
 // run one pass (kc = K), since their output is half as wide as their accumulators.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 
 #include "fusedops/arch/simd.hpp"
 #include "fusedops/core/threading.hpp"
