@@ -23,13 +23,20 @@
 
 #include <cstddef>
 #include <optional>
+#include <type_traits>
 
 #include "fusedops/core/aligned_buffer.hpp"
+#include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/fused/epilogue.hpp"
+#include "fusedops/ops/gemm/device_gemm_op.hpp"
 #include "fusedops/ops/gemm/driver.hpp"
 #include "fusedops/ops/gemm/gemm_op.hpp"
 #include "fusedops/ops/gemm/packed_b.hpp"
+
+#if FUSEDOPS_HAS_CUDA
+#include "fusedops/arch/cuda/gemm.cuh"
+#endif
 
 namespace fusedops {
 
@@ -162,6 +169,42 @@ status gemm(view<const float, 2> a, const packed_b<B>& b, view<float, 2> c, cons
   return ops::gemm_detail::run<B>(ops::gemm_detail::make_problem<B, E>(a, b, c, p), p, ep);
 }
 
+/// The same on device memory: `gemm<backend::cuda>(a, b, c, ep, params, stream)`.
+///
+/// Only usable in a .cu translation unit compiled by nvcc (elsewhere calling it fails with
+/// require_backend's static_assert). A and B are float, __half or __nv_bfloat16 (both the same),
+/// C float, __half or __nv_bfloat16; accumulation is fp32 in every case. 16-bit inputs run on the
+/// tensor cores (mma.sync, sm_80+) when A is row-major and B is row-major [K, N] or a transposed
+/// [N, K] weight, with leading dimensions, K (and N for row-major B) multiples of 8 and 16-byte
+/// aligned pointers; anything else runs on a SIMT kernel, correct for any strides.
+/// @param ep      epilogue (fusedops/fused/epilogue.hpp), evaluated per element in fp32 before the
+///                one store: none, scale, activation, chain, the device nodes
+///                epilogue::device::{bias_col, bias_row, residual}, or your own __host__
+///                __device__ functor. Gated epilogues are not available on the GPU yet.
+/// @param p       alpha, beta, c_in (device_gemm_params); no scratch is ever needed.
+/// @param stream  the CUDA stream the kernel is enqueued on (nullptr: the default stream).
+/// @return ok once enqueued (asynchronous), an argument error (nothing enqueued, c untouched), or
+///         errc::device_error if the launch failed. No allocation, no synchronisation.
+template <class B, class TA, class TB, class TC, class E = epilogue::none>
+status gemm(device_view<TA, 2> a, device_view<TB, 2> b, device_view<TC, 2> c, const E& ep = {},
+            const device_gemm_params<std::remove_const_t<TC>>& p = {},
+            cuda_stream stream = nullptr) noexcept {
+  static_assert(std::is_same_v<std::remove_const_t<TA>, std::remove_const_t<TB>>,
+                "fusedops: gemm on backend::cuda needs A and B of the same element type");
+  static_assert(!std::is_const_v<TC>, "fusedops: gemm's output 'c' must be a view of non-const");
+  using T = std::remove_const_t<TA>;
+  require_backend<B, device_memory>();
+  const device_view<const T, 2> ca(a), cb(b);
+  FUSEDOPS_RETURN_IF_ERROR(ops::device_gemm_op::validate(ca, cb, c, p, ep));
+#if FUSEDOPS_HAS_CUDA
+  return arch::cuda::launch_gemm(ca, cb, c, p, ep, stream);
+#else
+  // Unreachable: require_backend has already stopped the compilation. Keeps the body well formed.
+  static_cast<void>(stream);
+  return status::error(errc::unsupported, "gemm: backend::cuda needs a .cu TU compiled by nvcc");
+#endif
+}
+
 /// Floats of workspace gemm(a, b, c, ep, p) needs (0 for most prepacked calls); pass at least
 /// this much in gemm_params::workspace to make the call allocation-free.
 template <class B = default_backend, class E = epilogue::none>
@@ -182,9 +225,10 @@ std::size_t gemm_workspace_size(view<const float, 2> a, const packed_b<B>& b, vi
 
 /// ONNX Gemm's C input, unidirectionally broadcast to [m, n] with stride-0 views: rank 0 (scalar),
 /// rank 1 [n] or [1], rank 2 [m, n], [1, n], [m, 1], [1, 1]. nullopt if c cannot broadcast.
-template <int R>
-std::optional<view<const float, 2>> broadcast_c(const view<const float, R>& c, index_t m,
-                                                index_t n) noexcept {
+/// Any element type, host or device views (for gemm_params::c_in or device_gemm_params::c_in).
+template <class T, int R, class S>
+std::optional<view<const T, 2, S>> broadcast_c(const view<const T, R, S>& c, index_t m,
+                                               index_t n) noexcept {
   static_assert(R >= 0 && R <= 2, "ONNX Gemm's C has rank 0, 1 or 2");
   index_t rows = 1, cols = 1, rs = 0, cs = 0;
   if constexpr (R == 1) {
@@ -193,8 +237,8 @@ std::optional<view<const float, 2>> broadcast_c(const view<const float, R>& c, i
     rows = c.shape(0), cols = c.shape(1), rs = c.stride(0), cs = c.stride(1);
   }
   if ((rows != 1 && rows != m) || (cols != 1 && cols != n)) return std::nullopt;
-  return view<const float, 2>(c.data(), dims<2>{m, n},
-                              dims<2>{rows == 1 ? 0 : rs, cols == 1 ? 0 : cs});
+  return view<const T, 2, S>(c.data(), dims<2>{m, n},
+                             dims<2>{rows == 1 ? 0 : rs, cols == 1 ? 0 : cs});
 }
 
 namespace ops::gemm_detail {

@@ -23,6 +23,7 @@
 
 #include "fusedops/bias_activation.hpp"
 #include "fusedops/reference/bias_activation.hpp"
+#include "cuda/device_support.cuh"
 #include "support/random.hpp"
 #include "support/tolerance.hpp"
 
@@ -45,53 +46,8 @@ constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 /// y's buffers are pre-filled with this to catch stray writes; no test input produces it.
 constexpr float sentinel = -12345.5f;
 
-#define REQUIRE_CUDA(call)                                                        \
-  do {                                                                            \
-    const cudaError_t fusedops_test_err_ = (call);                                \
-    REQUIRE_MESSAGE(fusedops_test_err_ == cudaSuccess,                            \
-                    #call " failed: " << cudaGetErrorString(fusedops_test_err_)); \
-  } while (0)
-
-/// Device memory owned by a test (the library itself never allocates), filled from the host.
-class device_buffer {
- public:
-  explicit device_buffer(const std::vector<float>& host) : n_(host.size()) {
-    REQUIRE_CUDA(cudaMalloc(reinterpret_cast<void**>(&p_), (n_ == 0 ? 1 : n_) * sizeof(float)));
-    REQUIRE_CUDA(cudaMemcpy(p_, host.data(), n_ * sizeof(float), cudaMemcpyHostToDevice));
-  }
-  device_buffer(const device_buffer&) = delete;
-  device_buffer& operator=(const device_buffer&) = delete;
-  ~device_buffer() { cudaFree(p_); }
-
-  float* get() const { return p_; }
-  std::vector<float> download() const {
-    std::vector<float> h(n_);
-    REQUIRE_CUDA(cudaMemcpy(h.data(), p_, n_ * sizeof(float), cudaMemcpyDeviceToHost));
-    return h;
-  }
-
- private:
-  float* p_ = nullptr;
-  std::size_t n_;
-};
-
-/// A non-default stream, so the tests also check that the kernel runs on the stream it is given.
-class stream_guard {
- public:
-  stream_guard() { REQUIRE_CUDA(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
-  stream_guard(const stream_guard&) = delete;
-  stream_guard& operator=(const stream_guard&) = delete;
-  ~stream_guard() { cudaStreamDestroy(s_); }
-  cudaStream_t get() const { return s_; }
-  /// Waits for the stream, then reports any error of the kernels that ran on it.
-  void sync() const {
-    REQUIRE_CUDA(cudaStreamSynchronize(s_));
-    REQUIRE_CUDA(cudaGetLastError());
-  }
-
- private:
-  cudaStream_t s_ = nullptr;
-};
+using device_buffer = fusedops::test::device_buffer<float>;
+using fusedops::test::stream_guard;
 
 /// Where a strided rows × cols view sits in a buffer sized just for it: element (0, 0) at
 /// `origin` (past 0 when a stride is negative), `size` elements in all.

@@ -40,6 +40,14 @@
 #define FUSEDOPS_HAS_CUDA 0
 #endif
 
+// The GPU architecture nvcc's device pass compiles for (e.g. 800, 900); 0 in host code. Kernels
+// that need newer instructions (tensor-core mma.sync from 800) test it.
+#if defined(__CUDA_ARCH__)
+#define FUSEDOPS_CUDA_ARCH __CUDA_ARCH__
+#else
+#define FUSEDOPS_CUDA_ARCH 0
+#endif
+
 // --- target architecture (for floating-point environment control) ------------------------------
 #if defined(__x86_64__) || defined(_M_X64)
 #define FUSEDOPS_ARCH_X86_64 1

@@ -30,3 +30,12 @@
 #else
 #define FUSEDOPS_HOST_DEVICE
 #endif
+
+// Put before a FUSEDOPS_HOST_DEVICE template whose callees depend on its template arguments
+// (an epilogue chain of host-only nodes, a functor called with a CPU vector): nvcc would otherwise
+// reject the host-only instantiation as a __host__ __device__ function calling a __host__ one.
+#if FUSEDOPS_HAS_CUDA
+#define FUSEDOPS_HOST_DEVICE_TEMPLATE _Pragma("nv_exec_check_disable")
+#else
+#define FUSEDOPS_HOST_DEVICE_TEMPLATE
+#endif

@@ -26,9 +26,13 @@
 // Building blocks (fused/epilogue/nodes.hpp): none, scale, bias_col, bias_row, residual,
 // activation<Act> (every fusedops::act functor: relu, clip, gelu_erf, gelu_tanh, silu, sigmoid,
 // tanh, hardswish); chain(e1, e2, ...) composes them; gated<Act> (SwiGLU, GEGLU) combines the gate
-// and up halves of a gated GEMM.
+// and up halves of a gated GEMM. On backend::cuda the epilogue runs per element in device code:
+// the nodes that read memory have device twins (fused/epilogue/device_nodes.hpp:
+// epilogue::device::bias_col, bias_row, residual), and a user functor must be __host__ __device__
+// (FUSEDOPS_HOST_DEVICE) and callable with a float.
 #pragma once
 
 #include "fusedops/fused/epilogue/chain.hpp"
+#include "fusedops/fused/epilogue/device_nodes.hpp"
 #include "fusedops/fused/epilogue/gated.hpp"
 #include "fusedops/fused/epilogue/nodes.hpp"

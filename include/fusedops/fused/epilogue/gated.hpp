@@ -35,20 +35,10 @@ struct gated {
   FUSEDOPS_INLINE void prefetch(const coord& at) const noexcept { epilogue::prefetch(then, at); }
 
   status validate(const char* op, const view<float, 2>& out) const noexcept {
-    const view<const float, 1>* biases[2] = {&bias_gate, &bias_up};
-    const char* names[2] = {"gated.bias_gate", "gated.bias_up"};
-    for (int i = 0; i < 2; ++i) {
-      const view<const float, 1>& b = *biases[i];
-      if (b.data() == nullptr && b.empty()) continue;
-      FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, names[i], b));
-      if (b.shape(0) != out.shape(1))
-        return status::error(errc::shape_mismatch,
-                             "%s: epilogue argument '%s' has shape %s, expected [%td] (the columns "
-                             "of the output %s)",
-                             op, names[i], b.shape_string().c_str(), out.shape(1),
-                             out.shape_string().c_str());
-      FUSEDOPS_RETURN_IF_ERROR(checks::in_place_or_disjoint(op, "output", out, names[i], b));
-    }
+    if (bias_gate.data() != nullptr || !bias_gate.empty())
+      FUSEDOPS_RETURN_IF_ERROR(detail::check_col_vector(op, "gated.bias_gate", bias_gate, out));
+    if (bias_up.data() != nullptr || !bias_up.empty())
+      FUSEDOPS_RETURN_IF_ERROR(detail::check_col_vector(op, "gated.bias_up", bias_up, out));
     return epilogue::validate(then, op, out);
   }
 };

@@ -29,9 +29,11 @@ namespace detail {
 template <class V>
 inline constexpr bool is_scalar_v = std::is_floating_point_v<V>;
 
-/// count elements p[0], p[stride], ... as a vector V (p[0] as a scalar V).
+/// count elements p[0], p[stride], ... as a vector V (p[0] as a scalar V). Host and device: a
+/// scalar V never reaches the host-only vector branch.
+FUSEDOPS_HOST_DEVICE_TEMPLATE
 template <class V>
-FUSEDOPS_INLINE V load_segment(const float* p, index_t stride, int count) noexcept {
+FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V load_segment(const float* p, index_t stride, int count) noexcept {
   if constexpr (is_scalar_v<V>) {
     return static_cast<V>(*p);
   } else {
@@ -39,8 +41,9 @@ FUSEDOPS_INLINE V load_segment(const float* p, index_t stride, int count) noexce
   }
 }
 
+FUSEDOPS_HOST_DEVICE_TEMPLATE
 template <class V>
-FUSEDOPS_INLINE V splat(float x) noexcept {
+FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V splat(float x) noexcept {
   if constexpr (is_scalar_v<V>) {
     return static_cast<V>(x);
   } else {
@@ -48,12 +51,58 @@ FUSEDOPS_INLINE V splat(float x) noexcept {
   }
 }
 
-/// A node's optional argument check, called once per operator call before anything is written.
-template <class E, class = void>
+/// A node's optional argument check against an output view of type Out, called once per operator
+/// call before anything is written.
+template <class E, class Out, class = void>
 struct has_validate : std::false_type {};
-template <class E>
-struct has_validate<E, std::void_t<decltype(std::declval<const E&>().validate(
-                           "", std::declval<const view<float, 2>&>()))>> : std::true_type {};
+template <class E, class Out>
+struct has_validate<E, Out, std::void_t<decltype(std::declval<const E&>().validate(
+                                "", std::declval<const Out&>()))>> : std::true_type {};
+
+/// Checks of the nodes that read a vector along the output's columns (a column bias, a gated
+/// half's bias) and of residual inputs, shared by the host nodes and their device twins.
+template <class TO, class S>
+status check_col_vector(const char* op, const char* name, const view<const float, 1, S>& v,
+                        const view<TO, 2, S>& out) noexcept {
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, name, v));
+  if (v.shape(0) != out.shape(1))
+    return status::error(errc::shape_mismatch,
+                         "%s: epilogue argument '%s' has shape %s, expected [%td] (the columns of "
+                         "the output %s)",
+                         op, name, v.shape_string().c_str(), out.shape(1),
+                         out.shape_string().c_str());
+  return checks::in_place_or_disjoint(op, "output", out, name, v);
+}
+
+template <class TO, class S>
+status check_row_vector(const char* op, const char* name, const view<const float, 1, S>& v,
+                        const view<TO, 2, S>& out) noexcept {
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, name, v));
+  if (v.shape(0) != out.shape(0))
+    return status::error(errc::shape_mismatch,
+                         "%s: epilogue argument '%s' has shape %s, expected [%td] (the rows of the "
+                         "output %s)",
+                         op, name, v.shape_string().c_str(), out.shape(0),
+                         out.shape_string().c_str());
+  return checks::in_place_or_disjoint(op, "output", out, name, v);
+}
+
+template <class TO, class S>
+status check_residual(const char* op, const char* name, const view<const float, 2, S>& r,
+                      const view<TO, 2, S>& out) noexcept {
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, name, r));
+  FUSEDOPS_RETURN_IF_ERROR(
+      checks::shape_equals<2>(op, name, r.shape(), out.shape(), "the output's shape"));
+  std::uintptr_t olo, ohi, rlo, rhi;
+  checks::byte_range(out, olo, ohi);
+  checks::byte_range(r, rlo, rhi);
+  if (!(ohi <= rlo || rhi <= olo))
+    return status::error(errc::invalid_argument,
+                         "%s: epilogue argument '%s' (shape %s) overlaps the output; use beta = 1 "
+                         "to accumulate into the output in place",
+                         op, name, r.shape_string().c_str());
+  return {};
+}
 
 template <class E, class = void>
 struct has_prefetch : std::false_type {};
@@ -75,9 +124,9 @@ FUSEDOPS_INLINE void prefetch(const E& e, const coord& at) noexcept {
 }
 
 /// Validates an epilogue against the output it will write (no-op for nodes without validate()).
-template <class E>
-status validate(const E& e, const char* op, const view<float, 2>& out) noexcept {
-  if constexpr (detail::has_validate<E>::value) {
+template <class E, class Out>
+status validate(const E& e, const char* op, const Out& out) noexcept {
+  if constexpr (detail::has_validate<E, Out>::value) {
     return e.validate(op, out);
   } else {
     static_cast<void>(e), static_cast<void>(op), static_cast<void>(out);
@@ -87,8 +136,9 @@ status validate(const E& e, const char* op, const view<float, 2>& out) noexcept 
 
 /// No epilogue: the product is stored as computed.
 struct none {
+  FUSEDOPS_HOST_DEVICE_TEMPLATE
   template <class V>
-  FUSEDOPS_INLINE V operator()(V x, const coord&) const noexcept {
+  FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V operator()(V x, const coord&) const noexcept {
     return x;
   }
 };
@@ -96,8 +146,9 @@ struct none {
 /// x · s.
 struct scale {
   float s = 1.0f;
+  FUSEDOPS_HOST_DEVICE_TEMPLATE
   template <class V>
-  FUSEDOPS_INLINE V operator()(V x, const coord&) const noexcept {
+  FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V operator()(V x, const coord&) const noexcept {
     return x * detail::splat<V>(s);
   }
 };
@@ -111,13 +162,7 @@ struct bias_col {
                                        at.count);
   }
   status validate(const char* op, const view<float, 2>& out) const noexcept {
-    FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, "bias_col.bias", bias));
-    if (bias.shape(0) != out.shape(1))
-      return status::error(errc::shape_mismatch,
-                           "%s: epilogue argument 'bias_col.bias' has shape %s, expected [%td] (the "
-                           "columns of the output %s)",
-                           op, bias.shape_string().c_str(), out.shape(1), out.shape_string().c_str());
-    return checks::in_place_or_disjoint(op, "output", out, "bias_col.bias", bias);
+    return detail::check_col_vector(op, "bias_col.bias", bias, out);
   }
 };
 
@@ -129,13 +174,7 @@ struct bias_row {
     return x + detail::splat<V>(bias.data()[at.row * bias.stride(0)]);
   }
   status validate(const char* op, const view<float, 2>& out) const noexcept {
-    FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, "bias_row.bias", bias));
-    if (bias.shape(0) != out.shape(0))
-      return status::error(errc::shape_mismatch,
-                           "%s: epilogue argument 'bias_row.bias' has shape %s, expected [%td] (the "
-                           "rows of the output %s)",
-                           op, bias.shape_string().c_str(), out.shape(0), out.shape_string().c_str());
-    return checks::in_place_or_disjoint(op, "output", out, "bias_row.bias", bias);
+    return detail::check_row_vector(op, "bias_row.bias", bias, out);
   }
 };
 
@@ -155,18 +194,7 @@ struct residual {
     FUSEDOPS_PREFETCH_READ(p + (at.count - 1) * r.stride(1));
   }
   status validate(const char* op, const view<float, 2>& out) const noexcept {
-    FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, "residual.r", r));
-    FUSEDOPS_RETURN_IF_ERROR(
-        checks::shape_equals<2>(op, "residual.r", r.shape(), out.shape(), "the output's shape"));
-    std::uintptr_t olo, ohi, rlo, rhi;
-    checks::byte_range(out, olo, ohi);
-    checks::byte_range(r, rlo, rhi);
-    if (!(ohi <= rlo || rhi <= olo))
-      return status::error(errc::invalid_argument,
-                           "%s: epilogue argument 'residual.r' (shape %s) overlaps the output; "
-                           "use beta = 1 to accumulate into the output in place",
-                           op, r.shape_string().c_str());
-    return {};
+    return detail::check_residual(op, "residual.r", r, out);
   }
 };
 
@@ -174,8 +202,9 @@ struct residual {
 template <class Act>
 struct activation {
   Act act{};
+  FUSEDOPS_HOST_DEVICE_TEMPLATE
   template <class V>
-  FUSEDOPS_INLINE V operator()(V x, const coord&) const noexcept {
+  FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V operator()(V x, const coord&) const noexcept {
     return act(x);
   }
 };

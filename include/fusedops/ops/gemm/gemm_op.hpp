@@ -38,12 +38,13 @@ struct gemm_op {
 
   /// An input matrix's strides must not make distinct elements overlap (a leading dimension
   /// smaller than the row); unlike outputs, inputs may broadcast with stride 0 only when
-  /// `allow_broadcast`.
-  static status input_matrix(const char* arg, const view<const float, 2>& v,
+  /// `allow_broadcast`. Any element type and memory space (the CUDA GEMM shares it).
+  template <class T, class S>
+  static status input_matrix(const char* arg, const view<const T, 2, S>& v,
                              bool allow_broadcast) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor(name, arg, v));
     if (allow_broadcast && (v.stride(0) == 0 || v.stride(1) == 0)) return {};
-    view<float, 2> as_output(const_cast<float*>(v.data()), v.shape(), v.strides());
+    view<T, 2, S> as_output(const_cast<T*>(v.data()), v.shape(), v.strides());
     if (checks::output(name, arg, as_output).ok()) return {};
     return status::error(errc::bad_stride,
                          "%s: argument '%s' (shape %s, strides %s) has a leading dimension smaller "
@@ -83,9 +84,9 @@ struct gemm_op {
     return epilogue::validate(ep, name, c);
   }
 
-  template <int Q, class T, int R>
-  static status disjoint(const char* out_name, const view<float, Q>& out, const char* in_name,
-                         const view<T, R>& in) noexcept {
+  template <class TO, int Q, class T, int R, class S>
+  static status disjoint(const char* out_name, const view<TO, Q, S>& out, const char* in_name,
+                         const view<T, R, S>& in) noexcept {
     std::uintptr_t olo, ohi, ilo, ihi;
     checks::byte_range(out, olo, ohi);
     checks::byte_range(in, ilo, ihi);

@@ -1,0 +1,111 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: arch/cuda. The CUDA GEMM's host launcher: picks the tensor-core kernel (16-bit inputs,
+// a layout it can stream with 16-byte copies, a GPU of compute capability 8.0 or later) or the
+// SIMT kernel (everything else), and enqueues it on the caller's stream. It does not validate
+// (the public gemm does), allocates nothing and never synchronises. Included only by nvcc.
+#pragma once
+
+#include "fusedops/arch/cuda/launch.cuh"  // first: stops a non-nvcc compiler with one #error
+
+#if FUSEDOPS_HAS_CUDA
+
+#include <cstdint>
+#include <type_traits>
+
+#include "fusedops/arch/cuda/gemm/mma_kernel.cuh"
+#include "fusedops/arch/cuda/gemm/simt_kernel.cuh"
+#include "fusedops/core/tensor_view.hpp"
+#include "fusedops/ops/gemm/device_gemm_op.hpp"
+
+namespace fusedops::arch::cuda {
+
+namespace gemm_launch {
+
+inline bool aligned16(const void* p) noexcept {
+  return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0;
+}
+inline bool multiple_of_8(index_t x) noexcept { return x % 8 == 0; }
+
+/// Which tensor-core variant can stream these operands (see mma_kernel.cuh), if any.
+enum class mma_layout { none, b_n_fast, b_k_fast };
+
+template <class T, class TC>
+mma_layout mma_layout_for(const gemm::args<T, TC>& g, int cc_major) noexcept {
+  if constexpr (std::is_same_v<T, float>) {
+    static_cast<void>(g), static_cast<void>(cc_major);
+    return mma_layout::none;
+  } else {
+    if (cc_major < 8) return mma_layout::none;
+    const bool a_ok = g.a_cs == 1 && (g.m == 1 || multiple_of_8(g.a_rs)) && multiple_of_8(g.k) &&
+                      multiple_of_8(g.a_bs) && aligned16(g.a);
+    if (!a_ok || !aligned16(g.b) || !multiple_of_8(g.b_bs)) return mma_layout::none;
+    if (g.b_cs == 1 && (g.k == 1 || multiple_of_8(g.b_rs)) && multiple_of_8(g.n))
+      return mma_layout::b_n_fast;
+    if (g.b_rs == 1 && (g.n == 1 || multiple_of_8(g.b_cs))) return mma_layout::b_k_fast;
+    return mma_layout::none;
+  }
+}
+
+}  // namespace gemm_launch
+
+/// Enqueues c = ep(alpha · a·b + beta · c_in) on `stream` for `batch` matrices (batch strides of
+/// a, b, c, c_in in elements; 0 shares). Arguments must already be validated. Returns ok, or
+/// errc::device_error if the launch (or the device query before it) failed.
+template <class T, class TC, class E>
+status launch_gemm(const device_view<const T, 2>& a, const device_view<const T, 2>& b,
+                   const device_view<TC, 2>& c, const device_gemm_params<TC>& p, const E& ep,
+                   cudaStream_t stream, index_t batch = 1, const dims<4>& batch_strides = {}) noexcept {
+  static_assert(gemm::is_element_v<T> && gemm::is_element_v<TC>,
+                "fusedops: the CUDA GEMM reads and writes float, __half or __nv_bfloat16");
+  static_assert(std::is_trivially_copyable_v<E>,
+                "fusedops: an epilogue is copied to the GPU as a kernel argument, so it must be "
+                "trivially copyable");
+  const index_t m = c.shape(0), n = c.shape(1);
+  if (m == 0 || n == 0 || batch == 0) return {};  // nothing to write: enqueue nothing
+
+  const bool own_c_in = p.c_in.data() == nullptr && p.c_in.empty();
+  const device_view<const TC, 2> c_in = own_c_in ? device_view<const TC, 2>(c) : p.c_in;
+  gemm::args<T, TC> g{};
+  g.a = a.data(), g.b = b.data(), g.c = c.data(), g.c_in = c_in.data();
+  g.m = m, g.n = n, g.k = a.shape(1);
+  g.a_rs = a.stride(0), g.a_cs = a.stride(1);
+  g.b_rs = b.stride(0), g.b_cs = b.stride(1);
+  g.c_rs = c.stride(0), g.c_cs = c.stride(1);
+  g.ci_rs = c_in.stride(0), g.ci_cs = c_in.stride(1);
+  g.a_bs = batch_strides[0], g.b_bs = batch_strides[1], g.c_bs = batch_strides[2];
+  g.ci_bs = own_c_in ? batch_strides[2] : batch_strides[3];
+  g.alpha = p.alpha, g.beta = p.beta;
+
+  int device = 0, cc_major = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess)
+    return launch_status("gemm");
+
+  // Hardware grid limits: 2^31 - 1 blocks in x, 65535 in y and z.
+  if (batch > 65535 || (m + 127) / 128 > 65535)
+    return status::error(errc::unsupported,
+                         "gemm: backend::cuda handles up to 65535 batches and 65535 × 128 rows "
+                         "(got %td batches, %td rows)",
+                         batch, m);
+  const dim3 grid(static_cast<unsigned int>((n + 127) / 128),
+                  static_cast<unsigned int>((m + 127) / 128), static_cast<unsigned int>(batch));
+  if constexpr (!std::is_same_v<T, float>) {
+    const gemm_launch::mma_layout layout = gemm_launch::mma_layout_for(g, cc_major);
+    if (layout == gemm_launch::mma_layout::b_n_fast) {
+      gemm::mma_kernel<T, TC, false, E><<<grid, gemm::mma_tile::threads, 0, stream>>>(g, ep);
+      return launch_status("gemm");
+    }
+    if (layout == gemm_launch::mma_layout::b_k_fast) {
+      gemm::mma_kernel<T, TC, true, E><<<grid, gemm::mma_tile::threads, 0, stream>>>(g, ep);
+      return launch_status("gemm");
+    }
+  }
+  gemm::simt_kernel<T, TC, E><<<grid, gemm::simt_tile::threads, 0, stream>>>(g, ep);
+  return launch_status("gemm");
+}
+
+}  // namespace fusedops::arch::cuda
+
+#endif  // FUSEDOPS_HAS_CUDA
