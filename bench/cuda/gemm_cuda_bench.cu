@@ -26,22 +26,21 @@
 
 namespace {
 
-#define CHECK_CUDA(call)                                                                  \
-  do {                                                                                    \
-    const cudaError_t e_ = (call);                                                        \
-    if (e_ != cudaSuccess) {                                                              \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call,                  \
-                   cudaGetErrorString(e_));                                               \
-      std::exit(1);                                                                       \
-    }                                                                                     \
+#define CHECK_CUDA(call)                                                                          \
+  do {                                                                                            \
+    const cudaError_t e_ = (call);                                                                \
+    if (e_ != cudaSuccess) {                                                                      \
+      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
+      std::exit(1);                                                                               \
+    }                                                                                             \
   } while (0)
-#define CHECK_CUBLAS(call)                                                                  \
-  do {                                                                                      \
-    const cublasStatus_t s_ = (call);                                                       \
-    if (s_ != CUBLAS_STATUS_SUCCESS) {                                                      \
+#define CHECK_CUBLAS(call)                                                                       \
+  do {                                                                                           \
+    const cublasStatus_t s_ = (call);                                                            \
+    if (s_ != CUBLAS_STATUS_SUCCESS) {                                                           \
       std::fprintf(stderr, "%s:%d: %s: cuBLAS status %d\n", __FILE__, __LINE__, #call, int(s_)); \
-      std::exit(1);                                                                         \
-    }                                                                                       \
+      std::exit(1);                                                                              \
+    }                                                                                            \
   } while (0)
 
 using fusedops::device_view;
@@ -100,8 +99,8 @@ timing time_calls(F&& call, int reps, cudaStream_t s) {
   return {ms[ms.size() / 2], ms.front(), ms.back()};
 }
 
-void row(const char* op, const char* impl, const std::string& shape, const char* types, double flops,
-         timing t, double ref_ms) {
+void row(const char* op, const char* impl, const std::string& shape, const char* types,
+         double flops, timing t, double ref_ms) {
   std::printf("%-10s %-26s %-18s %-14s %9.3f %9.3f %9.3f %8.1f %7.2f\n", op, impl, shape.c_str(),
               types, t.median_ms, t.min_ms, t.max_ms, flops / (t.median_ms * 1e9),
               ref_ms / t.median_ms);
@@ -123,8 +122,8 @@ void bench_shape(cublasHandle_t blas, cublasLtHandle_t lt, cudaStream_t s, index
   const std::string types = std::string(name_of<T>()) + "->" + name_of<TC>();
 
   const device_view<const T, 2> va(a, {m, k});
-  const device_view<const T, 2> vw =
-      weight_nk ? device_view<const T, 2>(w, {n, k}).transpose() : device_view<const T, 2>(w, {k, n});
+  const device_view<const T, 2> vw = weight_nk ? device_view<const T, 2>(w, {n, k}).transpose()
+                                               : device_view<const T, 2>(w, {k, n});
   const device_view<TC, 2> vc(c, {m, n});
 
   // cuBLAS plain GEMM, fp32 compute.
@@ -153,9 +152,9 @@ void bench_shape(cublasHandle_t blas, cublasLtHandle_t lt, cudaStream_t s, index
   const timing plain = time_calls([&] { ours(epilogue::none{}); }, reps, s);
   row("gemm", "fusedops", shape, types.c_str(), flops, plain, ref.median_ms);
 
-  const auto fused_ep = epilogue::chain(
-      epilogue::device::bias_col{device_view<const float, 1>(bias, {n})},
-      epilogue::activation<act::gelu_tanh>{});
+  const auto fused_ep =
+      epilogue::chain(epilogue::device::bias_col{device_view<const float, 1>(bias, {n})},
+                      epilogue::activation<act::gelu_tanh>{});
   const timing fused = time_calls([&] { ours(fused_ep); }, reps, s);
   row("gemm+bias+gelu", "fusedops", shape, types.c_str(), flops, fused, ref.median_ms);
 
@@ -165,22 +164,26 @@ void bench_shape(cublasHandle_t blas, cublasLtHandle_t lt, cudaStream_t s, index
     TC* bias_c = device_random<TC>(std::size_t(n), 4);
     cublasLtMatmulDesc_t desc;
     CHECK_CUBLAS(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-    CHECK_CUBLAS(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_w, sizeof(op_w)));
+    CHECK_CUBLAS(
+        cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_w, sizeof(op_w)));
     const cublasOperation_t op_n = CUBLAS_OP_N;
-    CHECK_CUBLAS(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof(op_n)));
+    CHECK_CUBLAS(
+        cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof(op_n)));
     const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_GELU_BIAS;
-    CHECK_CUBLAS(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
+    CHECK_CUBLAS(
+        cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
     const void* bias_ptr = bias_c;
     CHECK_CUBLAS(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias_ptr,
                                                 sizeof(bias_ptr)));
     cublasLtMatrixLayout_t lw, la, lc;
-    CHECK_CUBLAS(cublasLtMatrixLayoutCreate(&lw, cuda_type<T>(), weight_nk ? k : n, weight_nk ? n : k, ldw));
+    CHECK_CUBLAS(
+        cublasLtMatrixLayoutCreate(&lw, cuda_type<T>(), weight_nk ? k : n, weight_nk ? n : k, ldw));
     CHECK_CUBLAS(cublasLtMatrixLayoutCreate(&la, cuda_type<T>(), k, m, k));
     CHECK_CUBLAS(cublasLtMatrixLayoutCreate(&lc, cuda_type<TC>(), n, m, n));
     cublasLtMatmulPreference_t pref;
     CHECK_CUBLAS(cublasLtMatmulPreferenceCreate(&pref));
-    CHECK_CUBLAS(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                                      &lt_ws_size, sizeof(lt_ws_size)));
+    CHECK_CUBLAS(cublasLtMatmulPreferenceSetAttribute(
+        pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &lt_ws_size, sizeof(lt_ws_size)));
     cublasLtMatmulHeuristicResult_t heur{};
     int found = 0;
     const cublasStatus_t hs =
@@ -196,7 +199,8 @@ void bench_shape(cublasHandle_t blas, cublasLtHandle_t lt, cudaStream_t s, index
       std::printf("gemm+bias+gelu cublasLt: no algorithm for this layout (status %d)\n", int(hs));
     }
     cublasLtMatmulPreferenceDestroy(pref);
-    cublasLtMatrixLayoutDestroy(lw), cublasLtMatrixLayoutDestroy(la), cublasLtMatrixLayoutDestroy(lc);
+    cublasLtMatrixLayoutDestroy(lw), cublasLtMatrixLayoutDestroy(la),
+        cublasLtMatrixLayoutDestroy(lc);
     cublasLtMatmulDescDestroy(desc);
     cudaFree(bias_c);
   }

@@ -338,6 +338,52 @@ status gemm_batched(view<const float, 3> a, const packed_b<B>& b, view<float, 3>
   });
 }
 
+/// gemm_batched on device memory: `gemm_batched<backend::cuda>(a, b, c, ep, params, stream)`, one
+/// launch for the whole batch (dimension 0; extent 1 or stride 0 shares an operand). Element
+/// types, kernels and rules as for gemm on device memory; params.c_in is 2-D and shared by every
+/// matrix (empty: each output matrix itself); coord::batch is the matrix index.
+template <class B, class TA, class TB, class TC, class E = epilogue::none>
+status gemm_batched(device_view<TA, 3> a, device_view<TB, 3> b, device_view<TC, 3> c,
+                    const E& ep = {}, const device_gemm_params<std::remove_const_t<TC>>& p = {},
+                    cuda_stream stream = nullptr) noexcept {
+  static_assert(std::is_same_v<std::remove_const_t<TA>, std::remove_const_t<TB>>,
+                "fusedops: gemm_batched on backend::cuda needs A and B of the same element type");
+  static_assert(!std::is_const_v<TC>, "fusedops: the output 'c' must be a view of non-const");
+  using T = std::remove_const_t<TA>;
+  require_backend<B, device_memory>();
+  const device_view<const T, 3> ca(a), cb(b);
+  FUSEDOPS_RETURN_IF_ERROR(checks::output("gemm_batched", "c", c));
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor("gemm_batched", "a", ca));
+  FUSEDOPS_RETURN_IF_ERROR(checks::tensor("gemm_batched", "b", cb));
+  const index_t batch = c.shape(0);
+  if ((ca.shape(0) != batch && ca.shape(0) != 1) || (cb.shape(0) != batch && cb.shape(0) != 1))
+    return status::error(errc::shape_mismatch,
+                         "gemm_batched: batch extents must match the output's %td (or be 1 to "
+                         "share): 'a' %s, 'b' %s",
+                         batch, ca.shape_string().c_str(), cb.shape_string().c_str());
+  if (batch == 0) return {};
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::disjoint("c", c, "a", ca));
+  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::disjoint("c", c, "b", cb));
+  // The 2-D checks on the first matrices cover the shapes and strides of all of them.
+  FUSEDOPS_RETURN_IF_ERROR(
+      ops::device_gemm_op::validate(ca.select(0, 0), cb.select(0, 0), c.select(0, 0), p, ep));
+  if (p.c_in.data() != nullptr || !p.c_in.empty())
+    FUSEDOPS_RETURN_IF_ERROR(checks::in_place_or_disjoint(
+        "gemm_batched", "c", c, "c_in",
+        device_view<const TC, 3>(p.c_in.data(), {batch, c.shape(1), c.shape(2)},
+                                 {0, p.c_in.stride(0), p.c_in.stride(1)})));
+  const dims<4> batch_strides{ca.shape(0) == 1 ? 0 : ca.stride(0),
+                              cb.shape(0) == 1 ? 0 : cb.stride(0), c.stride(0), 0};
+#if FUSEDOPS_HAS_CUDA
+  return arch::cuda::launch_gemm(ca.select(0, 0), cb.select(0, 0), c.select(0, 0), p, ep, stream,
+                                 batch, batch_strides);
+#else
+  static_cast<void>(stream), static_cast<void>(batch_strides);
+  return status::error(errc::unsupported,
+                       "gemm_batched: backend::cuda needs a .cu TU compiled by nvcc");
+#endif
+}
+
 /// ONNX MatMul on rank-R views (R >= 2): C[..., M, N] = A[..., M, K] · B[..., K, N], where each
 /// leading dimension of a and b is either c's extent or 1 (broadcast). Rank-1 operands of ONNX
 /// are views unsqueezed to [1, K] / [K, 1] by the caller. Epilogue and parameters as for gemm;

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,26 +48,9 @@ constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float sentinel = -12345.5f;  // C's padding, compared after rounding to C's type
 
-template <class T>
-T from_float(float x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return x;
-  } else if constexpr (std::is_same_v<T, __half>) {
-    return __float2half_rn(x);
-  } else {
-    return __float2bfloat16_rn(x);
-  }
-}
-template <class T>
-float to_float(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return x;
-  } else if constexpr (std::is_same_v<T, __half>) {
-    return __half2float(x);
-  } else {
-    return __bfloat162float(x);
-  }
-}
+using fusedops::arch::cuda::gemm::from_float;
+using fusedops::arch::cuda::gemm::to_float;
+
 template <class T>
 const char* type_name() {
   if constexpr (std::is_same_v<T, float>) return "fp32";
@@ -112,9 +96,7 @@ struct matrix {
         host(rounded(fusedops::test::random_floats(std::size_t((lay.trans ? c : r) * ld), seed))),
         dev(convert(host)) {}
   dims<2> strides() const { return l.trans ? dims<2>{1, ld} : dims<2>{ld, 1}; }
-  float& at(index_t i, index_t j) {
-    return host[std::size_t(l.trans ? j * ld + i : i * ld + j)];
-  }
+  float& at(index_t i, index_t j) { return host[std::size_t(l.trans ? j * ld + i : i * ld + j)]; }
   view<const float, 2> host_view() const { return {host.data(), {rows, cols}, strides()}; }
   device_view<const T, 2> device() const { return {dev.get(), {rows, cols}, strides()}; }
 };
@@ -134,16 +116,16 @@ void check_against(index_t m, index_t n, index_t k, layout la, layout lb, const 
   CAPTURE(type_name<T>());
   CAPTURE(type_name<TC>());
   INFO("[M, N, K] = [" << m << ", " << n << ", " << k << "], a " << (la.trans ? "T" : "N") << "+"
-                       << la.pad << ", b " << (lb.trans ? "T" : "N") << "+" << lb.pad
-                       << ", alpha " << alpha << ", beta " << beta);
+                       << la.pad << ", b " << (lb.trans ? "T" : "N") << "+" << lb.pad << ", alpha "
+                       << alpha << ", beta " << beta);
   const matrix<T> a_own(a_in ? 1 : m, a_in ? 1 : k, la, seed);
   const matrix<T> b_own(b_in ? 1 : k, b_in ? 1 : n, lb, seed + 1);
   const matrix<T>& a = a_in ? *a_in : a_own;
   const matrix<T>& b = b_in ? *b_in : b_own;
 
   // C_in: a full [M, N] matrix, or one row broadcast with stride 0 (ONNX Gemm's C of shape [N]).
-  const std::vector<float> cin_host =
-      matrix<TC>::rounded(fusedops::test::random_floats(std::size_t(c_in_row ? n : m * n), seed + 2));
+  const std::vector<float> cin_host = matrix<TC>::rounded(
+      fusedops::test::random_floats(std::size_t(c_in_row ? n : m * n), seed + 2));
   device_buffer<TC> cin_dev(matrix<TC>::convert(cin_host));
   const dims<2> cin_strides = c_in_row ? dims<2>{0, 1} : dims<2>{n, 1};
   const view<const float, 2> cin_h(cin_host.data(), {m, n}, cin_strides);
@@ -243,8 +225,13 @@ TEST_CASE("cuda gemm vs reference: 16-bit outputs") {
 }
 
 TEST_CASE("cuda gemm: a K large enough for many pipeline slices (tensor cores and SIMT)") {
+  // Row-major B: mma.sync; a [N, K] weight: wgmma on sm_90a (both 16-bit types), else mma.sync.
   check_against<__nv_bfloat16, float>(200, 264, 4096, {false, 0}, {false, 0}, epilogue::none{},
                                       epilogue::none{}, {}, 1.0f, 0.0f, false, 11);
+  check_against<__nv_bfloat16, float>(257, 392, 4104, {false, 0}, {true, 0}, epilogue::none{},
+                                      epilogue::none{}, {}, 1.0f, 0.0f, false, 13);
+  check_against<__half, __half>(384, 256, 2048, {false, 8}, {true, 16}, epilogue::none{},
+                                epilogue::none{}, {}, 1.0f, 0.0f, false, 14);
   check_against<float, float>(130, 70, 3000, {false, 0}, {true, 0}, epilogue::none{},
                               epilogue::none{}, {}, 1.0f, 0.0f, false, 12);
 }
@@ -304,8 +291,8 @@ TEST_CASE("cuda gemm: NaN and Inf propagate; beta = 0 never reads C_in; K = 0") 
   // Copies a matrix's patched host data to its device buffer.
   auto patched = [](matrix<__nv_bfloat16>& mtx) {
     std::vector<__nv_bfloat16> v = matrix<__nv_bfloat16>::convert(mtx.host);
-    REQUIRE_CUDA(cudaMemcpy(mtx.dev.get(), v.data(), v.size() * sizeof(v[0]),
-                            cudaMemcpyHostToDevice));
+    REQUIRE_CUDA(
+        cudaMemcpy(mtx.dev.get(), v.data(), v.size() * sizeof(v[0]), cudaMemcpyHostToDevice));
   };
   matrix<__nv_bfloat16> a(m, k, {false, 0}, 53), b(k, n, {false, 0}, 54), bt(k, n, {true, 0}, 55);
   a.at(3, 5) = qnan, a.at(7, 0) = inf, a.at(9, 15) = -inf;
@@ -327,12 +314,14 @@ TEST_CASE("cuda gemm: NaN and Inf propagate; beta = 0 never reads C_in; K = 0") 
   const std::vector<float> got = c.download();
   const std::vector<double> want = fusedops::reference::gemm(a.host_view(), b.host_view());
   index_t nan_mismatch = 0;
-  for (std::size_t e = 0; e < got.size(); ++e) nan_mismatch += std::isnan(got[e]) != std::isnan(want[e]);
+  for (std::size_t e = 0; e < got.size(); ++e)
+    nan_mismatch += std::isnan(got[e]) != std::isnan(want[e]);
   CHECK(nan_mismatch == 0);
 
   // K = 0: C = epilogue(beta · C_in).
   check_against<float, float>(9, 11, 0, {false, 0}, {false, 0}, epilogue::scale{3.0f},
-                              epilogue::scale{3.0f}, {3, tol::gemm_node_rel, 0}, 1.0f, 0.5f, false, 56);
+                              epilogue::scale{3.0f}, {3, tol::gemm_node_rel, 0}, 1.0f, 0.5f, false,
+                              56);
   check_against<__nv_bfloat16, float>(9, 16, 0, {false, 0}, {false, 0}, epilogue::none{},
                                       epilogue::none{}, {}, 1.0f, 0.0f, false, 57);
 }
@@ -374,17 +363,117 @@ TEST_CASE("cuda gemm: bad arguments are reported and c is untouched") {
   expect(fusedops::gemm<cuda>(device_view<const float, 2>(c.get(), {m, k}), vb, vc,
                               epilogue::none{}, none, stream.get()),
          errc::invalid_argument, {"'c'", "'a'", "overlaps"});
-  expect(fusedops::gemm<cuda>(va, vb, vc,
-                              epilogue::device::bias_col{device_view<const float, 1>(bias.get(), {n + 1})},
-                              none, stream.get()),
-         errc::shape_mismatch, {"'bias_col.bias'", "[21]", "[6, 20]"});
-  expect(fusedops::gemm<cuda>(va, vb, vc,
-                              epilogue::device::residual{device_view<const float, 2>(c.get(), {m, n})},
-                              none, stream.get()),
+  expect(
+      fusedops::gemm<cuda>(
+          va, vb, vc, epilogue::device::bias_col{device_view<const float, 1>(bias.get(), {n + 1})},
+          none, stream.get()),
+      errc::shape_mismatch, {"'bias_col.bias'", "[21]", "[6, 20]"});
+  expect(fusedops::gemm<cuda>(
+             va, vb, vc, epilogue::device::residual{device_view<const float, 2>(c.get(), {m, n})},
+             none, stream.get()),
          errc::invalid_argument, {"'residual.r'", "overlaps"});
   device_gemm_params<float> bad_cin;
   bad_cin.beta = 1.0f;
   bad_cin.c_in = device_view<const float, 2>(bias.get(), {m, n + 1}, {0, 1});
   expect(fusedops::gemm<cuda>(va, vb, vc, epilogue::none{}, bad_cin, stream.get()),
          errc::shape_mismatch, {"'c_in'", "[6, 21]"});
+}
+
+namespace {
+
+/// x + 10 · batch: shows that every matrix of a batch gets its own coord::batch.
+struct batch_ep {
+  FUSEDOPS_HOST_DEVICE float operator()(float x, const epilogue::coord& at) const {
+    return x + 10.0f * float(at.batch);
+  }
+  double operator()(double x, const epilogue::coord& at) const {
+    return x + 10.0 * double(at.batch);
+  }
+};
+
+/// gemm_batched of `batch` matrices: A per matrix ([batch, M, K] row-major), B shared or per matrix
+/// and stored as `lb` says; each output matrix compared with the oracle.
+template <class T>
+void check_batched(index_t batch, index_t m, index_t n, index_t k, bool share_b, layout lb,
+                   float beta, std::uint32_t seed) {
+  CAPTURE(type_name<T>());
+  INFO("batch " << batch << ", [M, N, K] = [" << m << ", " << n << ", " << k << "], b "
+                << (share_b ? "shared" : "per matrix") << (lb.trans ? ", [N, K]" : ", [K, N]")
+                << ", beta " << beta);
+  const index_t b_count = share_b ? 1 : batch;
+  const matrix<T> a(batch * m, k, {false, 0}, seed);  // matrix i: rows [i·M, (i+1)·M)
+  std::vector<const matrix<T>*> bs;
+  std::vector<std::unique_ptr<matrix<T>>> b_own;
+  for (index_t i = 0; i < b_count; ++i) {
+    b_own.push_back(std::make_unique<matrix<T>>(k, n, lb, seed + 1 + std::uint32_t(i)));
+    bs.push_back(b_own.back().get());
+  }
+  // One buffer holding every B back to back, as the batched view needs.
+  const index_t b_size = index_t(bs[0]->host.size());
+  std::vector<float> b_all;
+  for (const auto* bm : bs) b_all.insert(b_all.end(), bm->host.begin(), bm->host.end());
+  device_buffer<T> b_dev(matrix<T>::convert(b_all));
+  const dims<2> bst = bs[0]->strides();
+
+  const std::vector<float> cin = fusedops::test::random_floats(std::size_t(n), seed + 99);
+  device_buffer<float> cin_dev(cin);
+  device_buffer<float> c_dev(std::vector<float>(std::size_t(batch * m * n), sentinel));
+  device_gemm_params<float> p;
+  p.beta = beta;
+  if (beta != 0.0f) p.c_in = device_view<const float, 2>(cin_dev.get(), {m, n}, {0, 1});
+  stream_guard stream;
+  const status s = fusedops::gemm_batched<cuda>(
+      device_view<const T, 3>(a.dev.get(), {batch, m, k}, {m * k, k, 1}),
+      device_view<const T, 3>(b_dev.get(), {b_count, k, n},
+                              {b_count == 1 ? 0 : b_size, bst[0], bst[1]}),
+      device_view<float, 3>(c_dev.get(), {batch, m, n}), batch_ep{}, p, stream.get());
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  stream.sync();
+  const std::vector<float> c = c_dev.download();
+
+  const double gamma = 2.0 * tol::gemm_gamma(long(k));
+  index_t bad = 0;
+  for (index_t i = 0; i < batch; ++i) {
+    const view<const float, 2> ai(a.host.data() + i * m * k, {m, k});
+    const view<const float, 2> bi = bs[std::size_t(share_b ? 0 : i)]->host_view();
+    const view<const float, 2> ci(cin.data(), {m, n}, {0, 1});
+    const std::vector<double> want =
+        fusedops::reference::gemm(ai, bi, batch_ep{}, 1.0, beta, ci, i);
+    for (index_t r = 0; r < m; ++r)
+      for (index_t j = 0; j < n; ++j) {
+        double scale = std::fabs(double(beta) * double(ci(r, j)));
+        for (index_t q = 0; q < k; ++q) scale += std::fabs(double(ai(r, q)) * double(bi(q, j)));
+        const double w = want[std::size_t(r * n + j)];
+        const double bound = gamma * scale + tol::gemm_node_rel * std::fabs(w);
+        bad += !tol::gemm_close(c[std::size_t((i * m + r) * n + j)], w, bound);
+      }
+  }
+  CHECK_MESSAGE(bad == 0, bad << " elements off the oracle");
+}
+
+}  // namespace
+
+TEST_CASE("cuda gemm_batched: per-matrix and shared operands, coord::batch, shared C_in") {
+  check_batched<__nv_bfloat16>(5, 33, 40, 24, true, {true, 0}, 0.0f, 71);
+  check_batched<__nv_bfloat16>(3, 130, 136, 72, false, {false, 0}, 1.0f, 72);
+  check_batched<__half>(4, 64, 128, 64, false, {true, 0}, 0.5f, 73);
+  check_batched<float>(6, 17, 19, 23, false, {true, 5}, 0.0f, 74);
+  check_batched<float>(2, 9, 11, 13, true, {false, 0}, 2.0f, 75);
+}
+
+TEST_CASE("cuda gemm_batched: bad batch extents are reported and c is untouched") {
+  const index_t m = 4, n = 8, k = 8;
+  device_buffer<float> a(fusedops::test::random_floats(std::size_t(3 * m * k), 81));
+  device_buffer<float> b(fusedops::test::random_floats(std::size_t(3 * k * n), 82));
+  const std::vector<float> before(std::size_t(3 * m * n), sentinel);
+  device_buffer<float> c(before);
+  const status s = fusedops::gemm_batched<cuda>(device_view<const float, 3>(a.get(), {2, m, k}),
+                                                device_view<const float, 3>(b.get(), {3, k, n}),
+                                                device_view<float, 3>(c.get(), {3, m, n}));
+  CHECK(s.code() == errc::shape_mismatch);
+  const std::string msg = s.message();
+  CHECK(msg.find("gemm_batched") != std::string::npos);
+  CHECK(msg.find("[2, 4, 8]") != std::string::npos);
+  REQUIRE_CUDA(cudaDeviceSynchronize());
+  CHECK(c.download() == before);
 }

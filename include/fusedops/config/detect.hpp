@@ -47,6 +47,12 @@
 #else
 #define FUSEDOPS_CUDA_ARCH 0
 #endif
+// 1 in a device pass for sm_90a (Hopper's arch-specific instructions: wgmma, setmaxnreg).
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define FUSEDOPS_CUDA_SM90A 1
+#else
+#define FUSEDOPS_CUDA_SM90A 0
+#endif
 
 // --- target architecture (for floating-point environment control) ------------------------------
 #if defined(__x86_64__) || defined(_M_X64)

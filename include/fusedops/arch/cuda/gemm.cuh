@@ -1,9 +1,11 @@
 // SPDX-FileCopyrightText: 2026 The fusedops authors
 // SPDX-License-Identifier: Apache-2.0
 //
-// Layer: arch/cuda. The CUDA GEMM's host launcher: picks the tensor-core kernel (16-bit inputs,
-// a layout it can stream with 16-byte copies, a GPU of compute capability 8.0 or later) or the
-// SIMT kernel (everything else), and enqueues it on the caller's stream. It does not validate
+// Layer: arch/cuda. The CUDA GEMM's host launcher: picks a tensor-core kernel for 16-bit inputs in
+// a layout it can stream with 16-byte copies (Hopper's wgmma kernel for a [N, K] weight on a
+// compute capability 9.0 GPU when the binary holds sm_90a code and FUSEDOPS_CUDA_WGMMA is on, else
+// the mma.sync kernel from compute capability 8.0) or the SIMT kernel (everything else), and
+// enqueues it on the caller's stream. It does not validate
 // (the public gemm does), allocates nothing and never synchronises. Included only by nvcc.
 #pragma once
 
@@ -16,8 +18,16 @@
 
 #include "fusedops/arch/cuda/gemm/mma_kernel.cuh"
 #include "fusedops/arch/cuda/gemm/simt_kernel.cuh"
+#include "fusedops/arch/cuda/gemm/wgmma_kernel.cuh"
 #include "fusedops/core/tensor_view.hpp"
 #include "fusedops/ops/gemm/device_gemm_op.hpp"
+
+// Hopper's wgmma kernel (gemm/wgmma_kernel.cuh) compiles for sm_90a, but no GPU has run it in this
+// project's tests yet, so it is opt-in: define FUSEDOPS_CUDA_WGMMA to 1 (CMake option of the same
+// name for the tests and benchmarks) to have [N, K]-weight GEMMs on an sm_90a build use it.
+#ifndef FUSEDOPS_CUDA_WGMMA
+#define FUSEDOPS_CUDA_WGMMA 0
+#endif
 
 namespace fusedops::arch::cuda {
 
@@ -48,6 +58,19 @@ mma_layout mma_layout_for(const gemm::args<T, TC>& g, int cc_major) noexcept {
   }
 }
 
+/// Whether the wgmma kernel this binary would run on the current device is the sm_90a one. Its
+/// sm_90a body uses dynamic shared memory only; built for another target its body is
+/// mma_kernel's, whose 48 KiB of static shared memory shows in the attributes.
+template <class T, class TC, class E>
+bool has_sm90a_wgmma() noexcept {
+  cudaFuncAttributes attr{};
+  if (cudaFuncGetAttributes(&attr, gemm::wgmma_kernel<T, TC, E>) != cudaSuccess) {
+    cudaGetLastError();  // not an error of the caller's: clear it and use mma_kernel
+    return false;
+  }
+  return attr.sharedSizeBytes == 0;
+}
+
 }  // namespace gemm_launch
 
 /// Enqueues c = ep(alpha · a·b + beta · c_in) on `stream` for `batch` matrices (batch strides of
@@ -56,7 +79,8 @@ mma_layout mma_layout_for(const gemm::args<T, TC>& g, int cc_major) noexcept {
 template <class T, class TC, class E>
 status launch_gemm(const device_view<const T, 2>& a, const device_view<const T, 2>& b,
                    const device_view<TC, 2>& c, const device_gemm_params<TC>& p, const E& ep,
-                   cudaStream_t stream, index_t batch = 1, const dims<4>& batch_strides = {}) noexcept {
+                   cudaStream_t stream, index_t batch = 1,
+                   const dims<4>& batch_strides = {}) noexcept {
   static_assert(gemm::is_element_v<T> && gemm::is_element_v<TC>,
                 "fusedops: the CUDA GEMM reads and writes float, __half or __nv_bfloat16");
   static_assert(std::is_trivially_copyable_v<E>,
@@ -98,6 +122,14 @@ status launch_gemm(const device_view<const T, 2>& a, const device_view<const T, 
       return launch_status("gemm");
     }
     if (layout == gemm_launch::mma_layout::b_k_fast) {
+      if (FUSEDOPS_CUDA_WGMMA && cc_major == 9 && gemm_launch::has_sm90a_wgmma<T, TC, E>()) {
+        const auto kernel = gemm::wgmma_kernel<T, TC, E>;
+        if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 gemm::wgmma_tile::smem_bytes) != cudaSuccess)
+          return launch_status("gemm");
+        kernel<<<grid, gemm::wgmma_tile::threads, gemm::wgmma_tile::smem_bytes, stream>>>(g, ep);
+        return launch_status("gemm");
+      }
       gemm::mma_kernel<T, TC, true, E><<<grid, gemm::mma_tile::threads, 0, stream>>>(g, ep);
       return launch_status("gemm");
     }

@@ -28,13 +28,17 @@ class bias_col {
 
   template <class V>
   FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V operator()(V x, const coord& at) const noexcept {
-    static_assert(std::is_floating_point_v<V>, "epilogue::device nodes run in CUDA kernels, one scalar at a time (a CPU backend needs the host nodes)");
+    static_assert(std::is_floating_point_v<V>,
+                  "epilogue::device nodes run in CUDA kernels, one scalar at a time (a CPU backend "
+                  "needs the host nodes)");
     return x + static_cast<V>(data_[at.col * stride_]);
   }
 
   template <class TO, class S>
   status validate(const char* op, const view<TO, 2, S>& out) const noexcept {
-    static_assert(detail::is_device_v<S>, "epilogue::device::bias_col reads device memory: use it with backend::cuda on device_view's (the host node is epilogue::bias_col)");
+    static_assert(detail::is_device_v<S>,
+                  "epilogue::device::bias_col reads device memory: use it with backend::cuda on "
+                  "device_view's (the host node is epilogue::bias_col)");
     return epilogue::detail::check_col_vector(
         op, "bias_col.bias", device_view<const float, 1>(data_, {size_}, {stride_}), out);
   }
@@ -54,13 +58,17 @@ class bias_row {
 
   template <class V>
   FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V operator()(V x, const coord& at) const noexcept {
-    static_assert(std::is_floating_point_v<V>, "epilogue::device nodes run in CUDA kernels, one scalar at a time (a CPU backend needs the host nodes)");
+    static_assert(std::is_floating_point_v<V>,
+                  "epilogue::device nodes run in CUDA kernels, one scalar at a time (a CPU backend "
+                  "needs the host nodes)");
     return x + static_cast<V>(data_[at.row * stride_]);
   }
 
   template <class TO, class S>
   status validate(const char* op, const view<TO, 2, S>& out) const noexcept {
-    static_assert(detail::is_device_v<S>, "epilogue::device::bias_row reads device memory: use it with backend::cuda on device_view's (the host node is epilogue::bias_row)");
+    static_assert(detail::is_device_v<S>,
+                  "epilogue::device::bias_row reads device memory: use it with backend::cuda on "
+                  "device_view's (the host node is epilogue::bias_row)");
     return epilogue::detail::check_row_vector(
         op, "bias_row.bias", device_view<const float, 1>(data_, {size_}, {stride_}), out);
   }
@@ -85,13 +93,17 @@ class residual {
 
   template <class V>
   FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V operator()(V x, const coord& at) const noexcept {
-    static_assert(std::is_floating_point_v<V>, "epilogue::device nodes run in CUDA kernels, one scalar at a time (a CPU backend needs the host nodes)");
+    static_assert(std::is_floating_point_v<V>,
+                  "epilogue::device nodes run in CUDA kernels, one scalar at a time (a CPU backend "
+                  "needs the host nodes)");
     return x + static_cast<V>(data_[at.row * row_stride_ + at.col * col_stride_]);
   }
 
   template <class TO, class S>
   status validate(const char* op, const view<TO, 2, S>& out) const noexcept {
-    static_assert(detail::is_device_v<S>, "epilogue::device::residual reads device memory: use it with backend::cuda on device_view's (the host node is epilogue::residual)");
+    static_assert(detail::is_device_v<S>,
+                  "epilogue::device::residual reads device memory: use it with backend::cuda on "
+                  "device_view's (the host node is epilogue::residual)");
     return epilogue::detail::check_residual(
         op, "residual.r",
         device_view<const float, 2>(data_, {rows_, cols_}, {row_stride_, col_stride_}), out);

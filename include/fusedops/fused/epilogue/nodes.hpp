@@ -33,7 +33,8 @@ inline constexpr bool is_scalar_v = std::is_floating_point_v<V>;
 /// scalar V never reaches the host-only vector branch.
 FUSEDOPS_HOST_DEVICE_TEMPLATE
 template <class V>
-FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V load_segment(const float* p, index_t stride, int count) noexcept {
+FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V load_segment(const float* p, index_t stride,
+                                                    int count) noexcept {
   if constexpr (is_scalar_v<V>) {
     return static_cast<V>(*p);
   } else {
@@ -56,8 +57,10 @@ FUSEDOPS_HOST_DEVICE FUSEDOPS_INLINE V splat(float x) noexcept {
 template <class E, class Out, class = void>
 struct has_validate : std::false_type {};
 template <class E, class Out>
-struct has_validate<E, Out, std::void_t<decltype(std::declval<const E&>().validate(
-                                "", std::declval<const Out&>()))>> : std::true_type {};
+struct has_validate<
+    E, Out,
+    std::void_t<decltype(std::declval<const E&>().validate("", std::declval<const Out&>()))>>
+    : std::true_type {};
 
 /// Checks of the nodes that read a vector along the output's columns (a column bias, a gated
 /// half's bias) and of residual inputs, shared by the host nodes and their device twins.
@@ -158,8 +161,8 @@ struct bias_col {
   view<const float, 1> bias;
   template <class V>
   FUSEDOPS_INLINE V operator()(V x, const coord& at) const noexcept {
-    return x + detail::load_segment<V>(bias.data() + at.col * bias.stride(0), bias.stride(0),
-                                       at.count);
+    return x +
+           detail::load_segment<V>(bias.data() + at.col * bias.stride(0), bias.stride(0), at.count);
   }
   status validate(const char* op, const view<float, 2>& out) const noexcept {
     return detail::check_col_vector(op, "bias_col.bias", bias, out);

@@ -47,8 +47,8 @@ struct device_gemm_op {
                            "dimensions (K) must agree",
                            name, a.shape_string().c_str(), b.shape_string().c_str());
     const dims<2> expected{a.shape(0), b.shape(1)};
-    FUSEDOPS_RETURN_IF_ERROR(checks::shape_equals<2>(name, "c", c.shape(), expected,
-                                                     "[rows of 'a', columns of 'b']"));
+    FUSEDOPS_RETURN_IF_ERROR(
+        checks::shape_equals<2>(name, "c", c.shape(), expected, "[rows of 'a', columns of 'b']"));
     FUSEDOPS_RETURN_IF_ERROR(gemm_op::disjoint("c", c, "a", a));
     FUSEDOPS_RETURN_IF_ERROR(gemm_op::disjoint("c", c, "b", b));
     if (p.c_in.data() != nullptr || !p.c_in.empty()) {

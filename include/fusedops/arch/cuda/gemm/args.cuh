@@ -21,8 +21,8 @@ namespace fusedops::arch::cuda::gemm {
 
 /// Element types the CUDA GEMM reads and writes.
 template <class T>
-inline constexpr bool is_element_v = std::is_same_v<T, float> || std::is_same_v<T, __half> ||
-                                     std::is_same_v<T, __nv_bfloat16>;
+inline constexpr bool is_element_v =
+    std::is_same_v<T, float> || std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
 
 /// One GEMM (or a batch of equal-shape ones, batch index blockIdx.z): strides in elements.
 template <class T, class TC>
@@ -37,12 +37,13 @@ struct args {
   float alpha, beta;
 };
 
-__device__ __forceinline__ float to_float(float x) { return x; }
-__device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
-__device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+__host__ __device__ __forceinline__ float to_float(float x) { return x; }
+__host__ __device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
+__host__ __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
 
+/// Rounds to nearest even (host and device: the tests convert their data with the same functions).
 template <class T>
-__device__ __forceinline__ T from_float(float x) {
+__host__ __device__ __forceinline__ T from_float(float x) {
   if constexpr (std::is_same_v<T, float>) {
     return x;
   } else if constexpr (std::is_same_v<T, __half>) {

@@ -89,9 +89,10 @@ __device__ __forceinline__ int swizzle128(int row, int chunk) {
 
 }  // namespace mma_detail
 
-/// B_K_FAST: B's unit stride runs along K (b_rs == 1); otherwise along N (b_cs == 1).
+/// One block's 128 × 128 tile of C. B_K_FAST: B's unit stride runs along K (b_rs == 1); otherwise
+/// along N (b_cs == 1). A device function so that the Hopper kernel can fall back on it.
 template <class T, class TC, bool B_K_FAST, class E>
-__global__ void __launch_bounds__(mma_tile::threads) mma_kernel(args<T, TC> g, E ep) {
+__device__ __forceinline__ void mma_tile_body(const args<T, TC>& g, const E& ep) {
 #if FUSEDOPS_CUDA_ARCH >= 800
   using namespace mma_detail;
   constexpr int BM = mma_tile::bm, BN = mma_tile::bn, BK = mma_tile::bk, S = mma_tile::stages;
@@ -164,7 +165,8 @@ __global__ void __launch_bounds__(mma_tile::threads) mma_kernel(args<T, TC> g, E
           ldmatrix_x4(t, smem_address(&bs[st][swizzle32(n, kk / 8 + (quad & 1))]));
         } else {
           const int k = kk + (quad & 1) * 8 + in_quad;
-          ldmatrix_x4_trans(t, smem_address(&bs[st][swizzle128(k, (wn * 32 + nj * 16) / 8 + (quad >> 1))]));
+          ldmatrix_x4_trans(
+              t, smem_address(&bs[st][swizzle128(k, (wn * 32 + nj * 16) / 8 + (quad >> 1))]));
         }
         bf[2 * nj][0] = t[0], bf[2 * nj][1] = t[1];
         bf[2 * nj + 1][0] = t[2], bf[2 * nj + 1][1] = t[3];
@@ -197,6 +199,11 @@ __global__ void __launch_bounds__(mma_tile::threads) mma_kernel(args<T, TC> g, E
   static_cast<void>(g), static_cast<void>(ep);
   __trap();
 #endif
+}
+
+template <class T, class TC, bool B_K_FAST, class E>
+__global__ void __launch_bounds__(mma_tile::threads) mma_kernel(args<T, TC> g, E ep) {
+  mma_tile_body<T, TC, B_K_FAST, E>(g, ep);
 }
 
 }  // namespace fusedops::arch::cuda::gemm

@@ -36,10 +36,22 @@ __global__ void __launch_bounds__(simt_tile::threads) simt_kernel(args<T, TC> g,
 
   float ra[per_thread], rb[per_thread];
   auto a_slot = [&](int e, int& mm, int& kk) {
-    if (a_k_fast) { kk = e % BK; mm = e / BK; } else { mm = e % BM; kk = e / BM; }
+    if (a_k_fast) {
+      kk = e % BK;
+      mm = e / BK;
+    } else {
+      mm = e % BM;
+      kk = e / BM;
+    }
   };
   auto b_slot = [&](int e, int& nn, int& kk) {
-    if (b_n_fast) { nn = e % BN; kk = e / BN; } else { kk = e % BK; nn = e / BK; }
+    if (b_n_fast) {
+      nn = e % BN;
+      kk = e / BN;
+    } else {
+      kk = e % BK;
+      nn = e / BK;
+    }
   };
   auto load = [&](index_t k0) {
 #pragma unroll
