@@ -12,8 +12,14 @@
 //   fma(a, b, c)              a * b + c
 //   select(mask, a, b)        lane-wise mask ? a : b
 //   max_nan / min_nan         NaN-propagating max / min
-//   abs, sqrt, exp, tanh, erf element-wise math
+//   abs, sqrt, div            element-wise math, correctly rounded (IEEE); use div(a, b) rather
+//                             than a / b, which xsimd 8.1 computes approximately on neon64
+//   any<V>(mask)              whether any lane of a comparison is true
+//   as_bits / from_bits       the lanes' bit patterns as bits_t<V> (unsigned integers of the same
+//                             width, with + - & | ^ and << >> by a constant) and back
 //   reduce_add / reduce_max   horizontal sum / NaN-propagating max
+// and, written once over these primitives for every backend (arch/vector_math.hpp):
+//   exp, expm1, tanh, sigmoid, erf
 // This finite list is what keeps kernels portable to every backend (and later to CUDA).
 #pragma once
 
@@ -105,16 +111,24 @@ FUSEDOPS_INLINE V sqrt(const V& a) noexcept {
   return vec_ops<V>::sqrt(a);
 }
 template <class V>
-FUSEDOPS_INLINE V exp(const V& a) noexcept {
-  return vec_ops<V>::exp(a);
+FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept {
+  return vec_ops<V>::div(a, b);
+}
+/// Integer vector holding the bit patterns of V's lanes (uint32 lanes for float).
+template <class V>
+using bits_t = typename vec_ops<V>::bits;
+template <class V>
+FUSEDOPS_INLINE bits_t<V> as_bits(const V& a) noexcept {
+  return vec_ops<V>::as_bits(a);
 }
 template <class V>
-FUSEDOPS_INLINE V tanh(const V& a) noexcept {
-  return vec_ops<V>::tanh(a);
+FUSEDOPS_INLINE V from_bits(const bits_t<V>& a) noexcept {
+  return vec_ops<V>::from_bits(a);
 }
+/// True when any lane of `m` (a comparison of V's) is set.
 template <class V>
-FUSEDOPS_INLINE V erf(const V& a) noexcept {
-  return vec_ops<V>::erf(a);
+FUSEDOPS_INLINE bool any(const typename vec_ops<V>::mask& m) noexcept {
+  return vec_ops<V>::any(m);
 }
 template <class V>
 FUSEDOPS_INLINE auto reduce_add(const V& a) noexcept {
@@ -126,3 +140,6 @@ FUSEDOPS_INLINE auto reduce_max(const V& a) noexcept {
 }
 
 }  // namespace fusedops::simd
+
+// The elementary functions, written once over the primitives above.
+#include "fusedops/arch/vector_math.hpp"  // IWYU pragma: export

@@ -8,6 +8,9 @@
 // xsimd batches through arch/xsimd_bridge.hpp). Kernels use the free functions of arch/simd.hpp.
 #pragma once
 
+#include <cstdint>
+#include <type_traits>
+
 #include "fusedops/core/dispatch.hpp"
 
 namespace fusedops::simd {
@@ -23,6 +26,10 @@ struct vec_of {
 /// The vector type of backend B for element type T.
 template <class T, class B>
 using vec_t = typename vec_of<T, B>::type;
+
+/// Unsigned integer as wide as T: the lane type of the bit-pattern vectors (vec_ops<V>::bits).
+template <class T>
+using bits_element = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
 
 /// Primitive operations on vector type V; specialised per vector type.
 template <class V>

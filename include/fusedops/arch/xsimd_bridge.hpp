@@ -26,6 +26,16 @@ struct xsimd_sqrt {
   }
 };
 
+/// Division of xsimd batches. An ISA's traits header specialises it where xsimd's own division is
+/// not the correctly rounded IEEE one (xsimd 8.1 on neon64: see arch/arm_neon/traits.hpp).
+template <class T, class A>
+struct xsimd_div {
+  static FUSEDOPS_INLINE xsimd::batch<T, A> apply(const xsimd::batch<T, A>& a,
+                                                  const xsimd::batch<T, A>& b) noexcept {
+    return a / b;
+  }
+};
+
 template <class T, class A>
 struct vec_ops<xsimd::batch<T, A>> {
   using V = xsimd::batch<T, A>;
@@ -50,21 +60,12 @@ struct vec_ops<xsimd::batch<T, A>> {
   }
   static FUSEDOPS_INLINE V abs(const V& a) noexcept { return xsimd::abs(a); }
   static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return xsimd_sqrt<T, A>::apply(a); }
-  // xsimd 8.1's float exp returns +inf from Cephes' maxlogf = 88.3763 on, although e^x is finite
-  // up to ln(FLT_MAX) = 88.7228 (results 2.4e38 .. 3.4e38 came out as inf). Such lanes are
-  // recomputed as e^(x-1) * e (x - 1 is exact there; measured <= 2.6 ulp); the branch costs one
-  // compare when no lane is that large. Double is unaffected (its maxlog is ln(DBL_MAX)).
-  static FUSEDOPS_INLINE V exp(const V& a) noexcept {
-    V r = xsimd::exp(a);
-    if constexpr (std::is_same_v<T, float>) {
-      const mask big = a >= V(88.3762626647949f);
-      if (xsimd::any(big))
-        r = xsimd::select(big, xsimd::exp(a - V(1.f)) * V(2.71828182845904524f), r);
-    }
-    return r;
-  }
-  static FUSEDOPS_INLINE V tanh(const V& a) noexcept { return xsimd::tanh(a); }
-  static FUSEDOPS_INLINE V erf(const V& a) noexcept { return xsimd::erf(a); }
+  static FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept { return xsimd_div<T, A>::apply(a, b); }
+  // Bit patterns (float <-> uint32 lanes), for vector_math.hpp's exponent arithmetic.
+  using bits = xsimd::batch<bits_element<T>, A>;
+  static FUSEDOPS_INLINE bits as_bits(const V& a) noexcept { return xsimd::bitwise_cast<bits>(a); }
+  static FUSEDOPS_INLINE V from_bits(const bits& a) noexcept { return xsimd::bitwise_cast<V>(a); }
+  static FUSEDOPS_INLINE bool any(const mask& m) noexcept { return xsimd::any(m); }
   static FUSEDOPS_INLINE T reduce_add(const V& a) noexcept { return xsimd::hadd(a); }
   static FUSEDOPS_INLINE T reduce_max(const V& a) noexcept {
     alignas(A::alignment()) T lane[V::size];

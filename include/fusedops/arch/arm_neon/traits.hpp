@@ -33,6 +33,20 @@ struct xsimd_sqrt<T, xsimd::neon64> {
   }
 };
 
+/// xsimd 8.1 divides neon64 floats the ARMv7 way too (reciprocal estimate, two Newton steps,
+/// then a multiply: up to ~2 ulp off); AArch64 has the IEEE division (FDIV, vdivq_f32).
+template <class T>
+struct xsimd_div<T, xsimd::neon64> {
+  static FUSEDOPS_INLINE xsimd::batch<T, xsimd::neon64> apply(
+      const xsimd::batch<T, xsimd::neon64>& a, const xsimd::batch<T, xsimd::neon64>& b) noexcept {
+    if constexpr (std::is_same_v<T, float>) {
+      return vdivq_f32(a, b);
+    } else {
+      return a / b;
+    }
+  }
+};
+
 }  // namespace fusedops::simd
 
 namespace fusedops::arch::arm_neon {

@@ -3,8 +3,8 @@
 //
 // Layer: arch/generic. `fixed_vec<T, N>`: the generic backend's "vector", N plain values with
 // element-wise loops. No intrinsics: the compiler auto-vectorises the loops for whatever the TU
-// targets, and on any CPU it computes exactly what the scalar code would. Math functions call the
-// C++ standard library per lane, which makes the generic backend the accuracy reference.
+// targets, and on any CPU it computes exactly what the scalar code would. exp/tanh/erf/sigmoid are
+// the same width-generic polynomials every backend runs (arch/vector_math.hpp).
 #pragma once
 
 #include <cmath>
@@ -50,7 +50,24 @@ FUSEDOPS_GENERIC_BINARY(+)
 FUSEDOPS_GENERIC_BINARY(-)
 FUSEDOPS_GENERIC_BINARY(*)
 FUSEDOPS_GENERIC_BINARY(/)
+// Bitwise operators, for the integer vectors that hold float bit patterns (vector_math.hpp).
+FUSEDOPS_GENERIC_BINARY(&)
+FUSEDOPS_GENERIC_BINARY(|)
+FUSEDOPS_GENERIC_BINARY(^)
 #undef FUSEDOPS_GENERIC_BINARY
+
+template <class T, int N>
+FUSEDOPS_INLINE fixed_vec<T, N> operator<<(const fixed_vec<T, N>& a, int s) noexcept {
+  fixed_vec<T, N> r;
+  for (int i = 0; i < N; ++i) r.v[i] = static_cast<T>(a.v[i] << s);
+  return r;
+}
+template <class T, int N>
+FUSEDOPS_INLINE fixed_vec<T, N> operator>>(const fixed_vec<T, N>& a, int s) noexcept {
+  fixed_vec<T, N> r;
+  for (int i = 0; i < N; ++i) r.v[i] = static_cast<T>(a.v[i] >> s);
+  return r;
+}
 
 template <class T, int N>
 FUSEDOPS_INLINE fixed_vec<T, N> operator-(const fixed_vec<T, N>& a) noexcept {

@@ -2,11 +2,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Layer: arch/generic. The generic backend: 32-byte fixed_vec's (8 floats), operations written as
-// plain loops, math through the C++ standard library (exact to the libm, so the generic backend
-// is also the accuracy reference for the SIMD backends).
+// plain loops. exp/tanh/erf/sigmoid are not here: arch/vector_math.hpp computes them for every
+// backend from the primitives below (bit patterns included), so all backends agree.
 #pragma once
 
 #include <cmath>
+#include <cstring>
 
 #include "fusedops/arch/gemm_tile.hpp"
 #include "fusedops/arch/generic/fixed_vec.hpp"
@@ -55,9 +56,24 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
   }
   static FUSEDOPS_INLINE V abs(const V& a) noexcept { return map(a, [](T x) { return std::fabs(x); }); }
   static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return map(a, [](T x) { return std::sqrt(x); }); }
-  static FUSEDOPS_INLINE V exp(const V& a) noexcept { return map(a, [](T x) { return std::exp(x); }); }
-  static FUSEDOPS_INLINE V tanh(const V& a) noexcept { return map(a, [](T x) { return std::tanh(x); }); }
-  static FUSEDOPS_INLINE V erf(const V& a) noexcept { return map(a, [](T x) { return std::erf(x); }); }
+  static FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept { return a / b; }
+  // Bit patterns (float <-> uint32 lanes of the same width), for vector_math.hpp.
+  using bits = arch::generic::fixed_vec<bits_element<T>, N>;
+  static FUSEDOPS_INLINE bits as_bits(const V& a) noexcept {
+    bits r;
+    std::memcpy(r.v, a.v, sizeof r.v);
+    return r;
+  }
+  static FUSEDOPS_INLINE V from_bits(const bits& a) noexcept {
+    V r;
+    std::memcpy(r.v, a.v, sizeof r.v);
+    return r;
+  }
+  static FUSEDOPS_INLINE bool any(const mask& m) noexcept {
+    bool r = false;
+    for (int i = 0; i < N; ++i) r = r || m.v[i];
+    return r;
+  }
   static FUSEDOPS_INLINE T reduce_add(const V& a) noexcept {
     T s = a.v[0];
     for (int i = 1; i < N; ++i) s += a.v[i];

@@ -87,7 +87,7 @@ struct gelu_tanh {
     if constexpr (detail::is_scalar_v<V>) {
       return x / (one + scalar_math::exp(inner * V(S(-2))));
     } else {
-      return x / (one + simd::exp(inner * V(S(-2))));
+      return simd::div(x, one + simd::exp(inner * V(S(-2))));
     }
   }
 };
@@ -103,7 +103,7 @@ struct silu {
     if constexpr (detail::is_scalar_v<V>) {
       return x / (one + scalar_math::exp(minus_alpha * x));
     } else {
-      return x / (one + simd::exp(minus_alpha * x));
+      return simd::div(x, one + simd::exp(minus_alpha * x));
     }
   }
 };
@@ -125,17 +125,19 @@ struct clip {
   }
 };
 
-/// Logistic sigmoid: y = 1 / (1 + exp(-x)); exp overflow gives exactly 0 for very negative x.
+/// Logistic sigmoid: y = 1 / (1 + exp(-x)). Vectors use simd::sigmoid (e/(1 + e) with
+/// e = exp(-|x|): no overflow, denormal results kept); scalars the plain formula, where exp
+/// overflow gives exactly 0 for very negative x. sigmoid(-inf) = 0, sigmoid(+inf) = 1.
 struct sigmoid {
   static constexpr const char* name = "sigmoid";
   template <class V>
   FUSEDOPS_HOST_DEVICE V operator()(V x) const noexcept {
     using S = detail::element_t<V>;
-    const V one(S(1));
     if constexpr (detail::is_scalar_v<V>) {
+      const V one(S(1));
       return one / (one + scalar_math::exp(-x));
     } else {
-      return one / (one + simd::exp(V(S(0)) - x));
+      return simd::sigmoid(x);
     }
   }
 };

@@ -1,0 +1,133 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Public entry: fusedops::layer_norm, rms_norm, and the fused residual forms add_layer_norm,
+// add_rms_norm. Each validates, then runs impl_for<op, backend> (default: the width-generic
+// implementation in ops/norm/norm_generic.hpp). CPU backends only.
+#pragma once
+
+#include <type_traits>
+
+#include "fusedops/core/dispatch.hpp"
+#include "fusedops/core/threading.hpp"
+#include "fusedops/ops/norm/norm_generic.hpp"
+#include "fusedops/ops/norm/norm_op.hpp"
+
+namespace fusedops {
+
+/// Default implementation on every CPU backend: the width-generic one.
+template <class B>
+struct impl_for<ops::layer_norm_op, B, std::enable_if_t<B::is_cpu>> {
+  using type = ops::layer_norm_generic<B>;
+};
+template <class B>
+struct impl_for<ops::rms_norm_op, B, std::enable_if_t<B::is_cpu>> {
+  using type = ops::rms_norm_generic<B>;
+};
+
+namespace detail {
+/// Keeps a parameter out of template argument deduction (the rank comes from the output), so a
+/// view<float, R> converts to the view<const float, R> input.
+template <class T>
+struct norm_no_deduce {
+  using type = T;
+};
+template <class T>
+using norm_no_deduce_t = typename norm_no_deduce<T>::type;
+}  // namespace detail
+
+/// ONNX LayerNormalization (opset 17): over the trailing dimensions [axis, rank) of x,
+///   y = (x - mean) / sqrt(var + epsilon) · scale + bias      (var: the biased variance)
+/// in one pass over x from memory (statistics), then one over the row just read (from cache).
+///
+/// @tparam B     backend tag (default: the best this TU's flags enable).
+/// @param x      input of any rank R >= 1. The normalized dimensions [axis, R) must be contiguous
+///               with unit stride (they flatten to one run of `hidden` elements); the leading
+///               dimensions (the rows) may have any strides.
+/// @param scale  [hidden] (ONNX's Scale of shape x.shape[axis:], flattened), unit stride.
+/// @param y      output, shape of x, same rule on strides. May be the very same view as x (in
+///               place); must not otherwise overlap x, scale or bias.
+/// @param p      axis (default -1), epsilon (default 1e-5, finite, >= 0), optional bias [hidden],
+///               optional outputs mean and inv_std_dev [rows] (any stride; ONNX's outputs 2 and 3
+///               of shape x.shape[:axis] + [1...], flattened), threads.
+/// @return ok, or an error naming the bad argument; on error no output is modified.
+/// Accuracy: fp32 throughout; the statistics accumulate from a shift (see
+/// ops/norm/norm_generic.hpp), so y is accurate to the fp32 resolution of the row's spread even
+/// when its mean is large (bounds derived in tests/support/tolerance.hpp; ~1e-6 relative on
+/// typical rows). NaN propagates to its row;
+/// a row holding ±Inf gives NaN (as (inf - inf) does). epsilon = 0 on a constant row gives NaN
+/// (0 · inf), as the formula does.
+template <class B = default_backend, int R>
+status layer_norm(detail::norm_no_deduce_t<view<const float, R>> x, view<const float, 1> scale,
+                  view<float, R> y, const layer_norm_params& p = {}) {
+  require_backend<B, host_memory>();
+  ops::norm_args<R> a;
+  a.x = x, a.y = y, a.scale = scale, a.bias = p.bias, a.residual_bias = p.residual_bias;
+  a.mean = p.mean, a.inv_std = p.inv_std_dev, a.axis = p.axis, a.epsilon = p.epsilon;
+  ops::norm_problem prob;
+  FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("layer_norm", a, true, prob));
+  if constexpr (B::is_cpu) impl_for_t<ops::layer_norm_op, B>::run(prob, p.threads);
+  return {};
+}
+
+/// Fused residual + LayerNorm, one pass over the inputs:
+///   sum = (x + residual) + residual_bias     (fp32 adds in this order; residual_bias optional)
+///   y   = layer_norm(sum)                    (same parameters as layer_norm)
+/// writing both: sum is the next block's residual stream, y the normalized activations.
+///
+/// @param x, residual  inputs, shape of sum and y; same stride rules as layer_norm's x.
+/// @param sum  output. May be the very same view as x or as residual (the usual in-place residual
+///             update); must not otherwise overlap them.
+/// @param y    output. May be the very same view as x or as residual; never overlaps sum.
+/// Rows are processed one at a time (each row read before it is written), which is what makes
+/// these aliasings safe; partial overlaps are rejected. Other arguments: see layer_norm.
+template <class B = default_backend, int R>
+status add_layer_norm(detail::norm_no_deduce_t<view<const float, R>> x,
+                      detail::norm_no_deduce_t<view<const float, R>> residual,
+                      view<const float, 1> scale, view<float, R> sum, view<float, R> y,
+                      const layer_norm_params& p = {}) {
+  require_backend<B, host_memory>();
+  ops::norm_args<R> a;
+  a.x = x, a.residual = residual, a.sum = sum, a.y = y, a.scale = scale, a.bias = p.bias;
+  a.residual_bias = p.residual_bias, a.mean = p.mean, a.inv_std = p.inv_std_dev;
+  a.axis = p.axis, a.epsilon = p.epsilon, a.fused = true;
+  ops::norm_problem prob;
+  FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("add_layer_norm", a, true, prob));
+  if constexpr (B::is_cpu) impl_for_t<ops::layer_norm_op, B>::run(prob, p.threads);
+  return {};
+}
+
+/// ONNX RMSNormalization (opset 23): y = x / sqrt(mean(x²) + epsilon) · scale over [axis, rank).
+/// Same argument rules as layer_norm (no bias, no statistics outputs). Accuracy: Σx² in fp32
+/// (no cancellation); y within a few ulp plus the accumulation error of Σx².
+template <class B = default_backend, int R>
+status rms_norm(detail::norm_no_deduce_t<view<const float, R>> x, view<const float, 1> scale,
+                view<float, R> y, const rms_norm_params& p = {}) {
+  require_backend<B, host_memory>();
+  ops::norm_args<R> a;
+  a.x = x, a.y = y, a.scale = scale, a.residual_bias = p.residual_bias;
+  a.axis = p.axis, a.epsilon = p.epsilon;
+  ops::norm_problem prob;
+  FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("rms_norm", a, false, prob));
+  if constexpr (B::is_cpu) impl_for_t<ops::rms_norm_op, B>::run(prob, p.threads);
+  return {};
+}
+
+/// Fused residual + RMSNorm: sum = (x + residual) + residual_bias, y = rms_norm(sum). Aliasing
+/// rules as add_layer_norm.
+template <class B = default_backend, int R>
+status add_rms_norm(detail::norm_no_deduce_t<view<const float, R>> x,
+                    detail::norm_no_deduce_t<view<const float, R>> residual,
+                    view<const float, 1> scale, view<float, R> sum, view<float, R> y,
+                    const rms_norm_params& p = {}) {
+  require_backend<B, host_memory>();
+  ops::norm_args<R> a;
+  a.x = x, a.residual = residual, a.sum = sum, a.y = y, a.scale = scale;
+  a.residual_bias = p.residual_bias, a.axis = p.axis, a.epsilon = p.epsilon, a.fused = true;
+  ops::norm_problem prob;
+  FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("add_rms_norm", a, false, prob));
+  if constexpr (B::is_cpu) impl_for_t<ops::rms_norm_op, B>::run(prob, p.threads);
+  return {};
+}
+
+}  // namespace fusedops

@@ -1,0 +1,310 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: ops/attention. The tile loop of one work unit, FlashAttention-2 style, written once for
+// every CPU backend over the GEMM micro-kernel (ops/gemm/microkernel.hpp: accumulate):
+//
+//   unit = (batch b, KV head, rows [r0, r1) of the G·Sq query rows of that KV head's group,
+//           ordered query-major: row r is query r / G of head kv·G + r % G), key range [k0, k1)
+//   pack Q rows k-major per row tile, pre-multiplied by scale      (the A operand of S)
+//   for each block of bc keys that some row of the unit may attend:
+//     transpose the K block into a [Dqk][bc] panel                 (the B operand of S)
+//     pack the V columns that cannot be read in place              (a Dv tail, strided V)
+//     for each row tile (gemm_shape rows) that may attend the block:
+//       S = Q_tile · K_blockᵀ                 accumulate<ROWS, VECS, packed A> per panel
+//       softcap, float / bool masks, structural masks (only on blocks the causal rule, window
+//       or valid length cut), row max                              (score_row)
+//       P = exp(S - m_new), (m, l) updated, alpha                  (online_softmax.hpp)
+//       O_tile = alpha · O_tile + P · V_block  accumulate<ROWS, VECS, direct A>, V rows as B
+//   finish: O / l into the output (or the partial state for a split KV range)
+//
+// GQA: the G query heads of a KV head are rows of one unit, so each K/V block is transposed and
+// loaded once for all of them (and decode with G heads runs G-row tiles). Extra memory: the
+// workspace slice of one thread (attention_generic.hpp), independent of Sq × Skv.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "fusedops/arch/simd.hpp"
+#include "fusedops/ops/attention/attention_op.hpp"
+#include "fusedops/ops/attention/masks.hpp"
+#include "fusedops/ops/attention/online_softmax.hpp"
+#include "fusedops/ops/gemm/blocking.hpp"
+#include "fusedops/ops/gemm/microkernel.hpp"
+#include "fusedops/ops/gemm/packing.hpp"
+
+namespace fusedops::ops::attention_detail {
+
+/// Keys per block: a multiple of every backend's panel width (16 or 32 columns).
+inline constexpr int block_keys = 64;
+
+/// S tile: s[i][p·width ..] = Q_tile(i, :) · K panel p, for `panels` panels of `width` columns.
+template <class V, int H, int VECS>
+void score_tile(index_t d, const float* qp, const float* kt, int panels, float* s) noexcept {
+  constexpr int lanes = simd::lanes<V>;
+  for (int p = 0; p < panels; ++p) {
+    V acc[H][VECS];
+    gemm_detail::unroll<H>([&](auto i) {
+      gemm_detail::unroll<VECS>([&](auto v) { acc[i][v] = simd::broadcast<V>(0.0f); });
+    });
+    gemm_detail::accumulate<V, H, VECS, true>(acc, d, qp, H, kt + p * VECS * lanes, block_keys);
+    gemm_detail::unroll<H>([&](auto i) {
+      gemm_detail::unroll<VECS>([&](auto v) {
+        simd::store(s + i * block_keys + (p * VECS + v) * lanes, acc[i][v]);
+      });
+    });
+  }
+}
+
+/// O_tile[:, cols] = alpha · O_tile[:, cols] + P(H × n) · V(n × cols) for one column group.
+template <class V, int H, int VECS>
+void pv_tile(index_t n, const float* p, const float* v, index_t ldv, float* o, index_t ldo,
+             const float* alpha) noexcept {
+  constexpr int lanes = simd::lanes<V>;
+  V acc[H][VECS];
+  gemm_detail::unroll<H>([&](auto i) {
+    const V a = simd::broadcast<V>(alpha[i]);
+    gemm_detail::unroll<VECS>([&](auto c) { acc[i][c] = simd::load<V>(o + i * ldo + c * lanes) * a; });
+  });
+  gemm_detail::accumulate<V, H, VECS, false>(acc, n, p, block_keys, v, ldv);
+  gemm_detail::unroll<H>([&](auto i) {
+    gemm_detail::unroll<VECS>([&](auto c) { simd::store(o + i * ldo + c * lanes, acc[i][c]); });
+  });
+}
+
+using score_fn = void (*)(index_t, const float*, const float*, int, float*) noexcept;
+using pv_fn = void (*)(index_t, const float*, const float*, index_t, float*, index_t,
+                       const float*) noexcept;
+
+template <class V, int VECS, int... I>
+constexpr std::array<score_fn, sizeof...(I)> score_kernels(std::integer_sequence<int, I...>) noexcept {
+  return {&score_tile<V, I + 1, VECS>...};
+}
+template <class V, int VECS, int... I>
+constexpr std::array<pv_fn, sizeof...(I)> pv_kernels(std::integer_sequence<int, I...>) noexcept {
+  return {&pv_tile<V, I + 1, VECS>...};
+}
+
+/// score_tile / pv_tile for every tile height 1..ROWS (edge tiles run a full-speed kernel).
+template <class V, int ROWS, int VECS>
+struct tile_kernels {
+  static score_fn score(int h) noexcept {
+    static constexpr auto table = score_kernels<V, VECS>(std::make_integer_sequence<int, ROWS>{});
+    return table[std::size_t(h - 1)];
+  }
+  static pv_fn pv(int h) noexcept {
+    static constexpr auto table = pv_kernels<V, VECS>(std::make_integer_sequence<int, ROWS>{});
+    return table[std::size_t(h - 1)];
+  }
+};
+
+/// Where one thread's scratch lives (floats; see attention_generic.hpp for the sizes).
+struct unit_scratch {
+  float* q;      ///< packed, scaled Q: [rows][dqk], tile by tile k-major
+  float* o;      ///< output accumulators [rows][dv_pad]
+  float* m;      ///< running max per row
+  float* l;      ///< running sum per row
+  float* s;      ///< one S / P tile [ROWS][block_keys]
+  float* kt;     ///< K block transposed [dqk][block_keys]
+  float* vp;     ///< packed V columns [block_keys][dv_pad]
+};
+
+/// One work unit: rows [r0, r1) of KV head `kvh` of batch `b`, keys [k0, k1) (block aligned k0).
+struct unit {
+  index_t b, kvh, r0, r1, k0, k1;
+};
+
+/// The score modifiers of one row: softcap, element masks, structural bounds.
+struct row_mods {
+  float softcap, inv_softcap;
+  const float* fmask;  ///< at key 0 of this row, or null
+  index_t fs;
+  const bool* bmask;
+  index_t bs;
+  index_t lo, hi;  ///< structural key interval, relative to the block's first key, in [0, n]
+  bool structural;
+};
+
+/// Applies the modifiers to row s[0, vecs·lanes) (n valid keys) in place; returns the row max.
+template <class V>
+FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r) noexcept {
+  constexpr int lanes = simd::lanes<V>;
+  alignas(64) static constexpr float iota[block_keys] = {
+      0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+      22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
+      44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+  const V ninf = simd::broadcast<V>(neg_inf);
+  const V lo = simd::broadcast<V>(float(r.lo)), hi = simd::broadcast<V>(float(r.hi));
+  V mx = ninf;
+  for (int j = 0; j < vecs; ++j) {
+    V x = simd::load<V>(s + j * lanes);
+    const int cnt = std::min(lanes, n - j * lanes);
+    if (r.softcap > 0.0f)
+      x = simd::tanh(x * simd::broadcast<V>(r.inv_softcap)) * simd::broadcast<V>(r.softcap);
+    if (r.fmask != nullptr && cnt > 0)
+      x = x + simd::load_segment<V>(r.fmask + j * lanes * r.fs, r.fs, cnt);
+    if (r.bmask != nullptr && cnt > 0) {
+      alignas(64) float keep[lanes] = {};  // 1 where the boolean mask attends
+      for (int t = 0; t < cnt; ++t) keep[t] = r.bmask[(j * lanes + t) * r.bs] ? 1.0f : 0.0f;
+      x = simd::select(simd::load<V>(keep) == simd::broadcast<V>(0.0f), ninf, x);
+    }
+    if (r.structural) {
+      const V col = simd::load<V>(iota + j * lanes);
+      x = simd::select(col < lo, ninf, x);
+      x = simd::select(col >= hi, ninf, x);
+    }
+    simd::store(s + j * lanes, x);
+    mx = simd::max_nan(mx, x);
+  }
+  // Horizontal max: a NaN test on the vector, then a halving tree the compiler vectorises
+  // (reduce_max's lane-by-lane NaN-aware loop cost a quarter of the tile loop at D = 64).
+  if (simd::any<V>(mx != mx)) return std::numeric_limits<float>::quiet_NaN();
+  alignas(64) float buf[lanes];
+  simd::store(buf, mx);
+  for (int w = lanes / 2; w >= 1; w /= 2)
+    for (int t = 0; t < w; ++t) buf[t] = buf[t] > buf[t + w] ? buf[t] : buf[t + w];
+  return buf[0];
+}
+
+template <class B>
+struct tile_loop {
+  using S = gemm_shape<B>;
+  using V = simd::vec_t<float, B>;
+  static constexpr int ROWS = S::rows;
+  static constexpr int WIDTH = S::width;
+  static_assert(block_keys % WIDTH == 0, "a key block must hold whole panels");
+  using kernels = tile_kernels<V, ROWS, S::vectors>;
+
+  static index_t dv_pad(index_t dv) noexcept { return (dv + WIDTH - 1) / WIDTH * WIDTH; }
+
+  /// Runs unit u. `partial` null: writes the output rows; else writes (m, l, O) there:
+  /// m at partial[r], l at partial[rows + r], O at partial[2·rows + r·dv_pad] (r in the unit).
+  static void run(const attention_problem& p, const unit& u, const unit_scratch& ws,
+                  float* partial) noexcept {
+    const index_t G = p.group, D = p.dqk, dvp = dv_pad(p.dv);
+    const index_t rows = u.r1 - u.r0;
+    const key_bounds kb = key_bounds::make(p, u.b);
+    const gemm_detail::row_tiling tiles(rows, ROWS);
+    auto query = [&](index_t r) { return (u.r0 + r) / G; };
+    auto head = [&](index_t r) { return u.kvh * G + (u.r0 + r) % G; };
+
+    // Q, packed per tile ([d][h]) and scaled.
+    for (index_t t = 0; t < tiles.count; ++t) {
+      const index_t t0 = tiles.start(t);
+      const int h = tiles.height(t);
+      float* dst = ws.q + t0 * D;
+      for (int i = 0; i < h; ++i) {
+        const float* src = &p.q(u.b, head(t0 + i), query(t0 + i), 0);
+        const index_t qs = p.q.stride(3);
+        for (index_t d = 0; d < D; ++d) dst[d * h + i] = src[d * qs] * p.scale;
+      }
+    }
+    std::fill(ws.o, ws.o + rows * dvp, 0.0f);
+    std::fill(ws.m, ws.m + rows, neg_inf);
+    std::fill(ws.l, ws.l + rows, 0.0f);
+
+    // Keys some row may attend, within the unit's range.
+    const index_t ulo = std::max(u.k0, kb.lo(query(0)));
+    const index_t uhi = std::min(u.k1, kb.hi(query(rows - 1)));
+    const index_t first_block = ulo / block_keys * block_keys;
+    const index_t v_rs = p.v.stride(2), v_cs = p.v.stride(3);
+    const index_t groups = dvp / WIDTH;
+    // Column groups of V read in place: whole groups of a unit-stride V.
+    const index_t direct_groups = v_cs == 1 ? p.dv / WIDTH : 0;
+
+    for (index_t key0 = std::max(first_block, u.k0); key0 < uhi; key0 += block_keys) {
+      const index_t key_end = std::min({key0 + block_keys, uhi});
+      const int n = static_cast<int>(key_end - key0);
+      if (key_end <= ulo) continue;
+      const int panels = (n + WIDTH - 1) / WIDTH;
+      const int vecs = (n + S::lanes - 1) / S::lanes;
+      // K block → [D][block_keys] panel, columns n .. panels·WIDTH zeroed.
+      {
+        const float* kbase = &p.k(u.b, u.kvh, key0, 0);
+        const index_t k_rs = p.k.stride(2), k_cs = p.k.stride(3);
+        for (int c = 0; c < n; ++c) {
+          const float* src = kbase + c * k_rs;
+          for (index_t d = 0; d < D; ++d) ws.kt[d * block_keys + c] = src[d * k_cs];
+        }
+        if (n < panels * WIDTH)
+          for (index_t d = 0; d < D; ++d)
+            std::fill(ws.kt + d * block_keys + n, ws.kt + d * block_keys + panels * WIDTH, 0.0f);
+      }
+      const float* vbase = &p.v(u.b, u.kvh, key0, 0);
+      if (direct_groups < groups) {
+        for (int c = 0; c < n; ++c) {
+          const float* src = vbase + c * v_rs;
+          float* dst = ws.vp + c * dvp;
+          for (index_t d = direct_groups * WIDTH; d < p.dv; ++d) dst[d] = src[d * v_cs];
+          std::fill(dst + p.dv, dst + dvp, 0.0f);
+        }
+      }
+
+      for (index_t t = 0; t < tiles.count; ++t) {
+        const index_t t0 = tiles.start(t);
+        const int h = tiles.height(t);
+        const index_t i_first = query(t0), i_last = query(t0 + h - 1);
+        const index_t tile_lo = kb.lo(i_first), tile_hi = kb.hi(i_last);
+        if (key_end <= tile_lo || key0 >= tile_hi) continue;
+        // Structural masking is needed unless the block lies inside every row's interval.
+        const bool structural =
+            !(key0 >= kb.lo(i_last) && key_end <= kb.hi(i_first)) || n % S::lanes != 0;
+        kernels::score(h)(D, ws.q + t0 * D, ws.kt, panels, ws.s);
+        alignas(64) float alpha[ROWS];
+        for (int i = 0; i < h; ++i) {
+          const index_t r = t0 + i, qi = query(r), hh = head(r);
+          row_mods mods{};
+          mods.softcap = p.softcap;
+          mods.inv_softcap = p.softcap > 0.0f ? 1.0f / p.softcap : 0.0f;
+          if (p.fmask != nullptr) {
+            mods.fmask = p.fmask + u.b * p.fmask_strides[0] + hh * p.fmask_strides[1] +
+                         qi * p.fmask_strides[2] + key0 * p.fmask_strides[3];
+            mods.fs = p.fmask_strides[3];
+          }
+          if (p.bmask != nullptr) {
+            mods.bmask = p.bmask + u.b * p.bmask_strides[0] + hh * p.bmask_strides[1] +
+                         qi * p.bmask_strides[2] + key0 * p.bmask_strides[3];
+            mods.bs = p.bmask_strides[3];
+          }
+          mods.structural = structural;
+          mods.lo = std::clamp<index_t>(kb.lo(qi) - key0, 0, n);
+          mods.hi = std::clamp<index_t>(std::min(kb.hi(qi), key_end) - key0, 0, n);
+          float* srow = ws.s + i * block_keys;
+          const float mx = score_row<V>(srow, vecs, n, mods);
+          alpha[i] = update_row<V>(srow, vecs, mx, ws.m[r], ws.l[r]);
+        }
+        for (index_t g = 0; g < groups; ++g) {
+          const bool direct = g < direct_groups;
+          const float* vsrc = direct ? vbase + g * WIDTH : ws.vp + g * WIDTH;
+          kernels::pv(h)(n, ws.s, vsrc, direct ? v_rs : dvp, ws.o + t0 * dvp + g * WIDTH, dvp, alpha);
+        }
+      }
+    }
+
+    if (partial != nullptr) {
+      std::copy(ws.m, ws.m + rows, partial);
+      std::copy(ws.l, ws.l + rows, partial + rows);
+      std::copy(ws.o, ws.o + rows * dvp, partial + 2 * rows);
+      return;
+    }
+    const index_t os = p.out.stride(3);
+    for (index_t r = 0; r < rows; ++r) {
+      const float l = ws.l[r];
+      const float inv = l > 0.0f ? 1.0f / l : (l == l ? 0.0f : l);  // fully masked: 0; NaN stays
+      const V vinv = simd::broadcast<V>(inv);
+      float* dst = &p.out(u.b, head(r), query(r), 0);
+      const float* src = ws.o + r * dvp;
+      for (index_t d = 0; d < p.dv; d += S::lanes) {
+        const int cnt = static_cast<int>(std::min<index_t>(S::lanes, p.dv - d));
+        simd::store_segment(dst + d * os, os, simd::load<V>(src + d) * vinv, cnt);
+      }
+    }
+  }
+};
+
+}  // namespace fusedops::ops::attention_detail

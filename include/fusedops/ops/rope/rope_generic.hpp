@@ -1,0 +1,87 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Layer: ops/rope. The width-generic CPU implementation of RotaryEmbedding, written once in the
+// vector vocabulary (arch/simd.hpp). Tokens (b, s) are split between threads; per token the
+// cos/sin row is found once and applied to every head:
+//   rotate-half   y[i] = x[i]·c[i] - x[i+h]·s[i],  y[i+h] = x[i+h]·c[i] + x[i]·s[i]   (h = rot/2)
+//   interleaved   y[2i] = x[2i]·c[i] - x[2i+1]·s[i],  y[2i+1] = x[2i+1]·c[i] + x[2i]·s[i]
+//   y[rot:] = x[rot:] (copied unless y is x).
+// Each output element is one product and one FMA (2 roundings). Every element is read before its
+// own output is stored, so y may be x. The interleaved form needs a lane swap the vocabulary does
+// not have; it is written as a plain pair loop, which the compiler vectorises with shuffles.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+
+#include "fusedops/arch/simd.hpp"
+#include "fusedops/core/threading.hpp"
+#include "fusedops/ops/rope/rope_op.hpp"
+
+namespace fusedops::ops {
+
+template <class B>
+struct rotary_embedding_generic {
+  using V = simd::vec_t<float, B>;
+  static constexpr int L = simd::lanes<V>;
+
+  static FUSEDOPS_INLINE void rotate_half(const float* x, float* y, const float* c, const float* s,
+                                          index_t half) noexcept {
+    index_t i = 0;
+    for (; i + L <= half; i += L) {
+      const V a = simd::load<V>(x + i), b = simd::load<V>(x + half + i);
+      const V cv = simd::load<V>(c + i), sv = simd::load<V>(s + i);
+      simd::store(y + i, simd::fma(a, cv, V(0.0f) - b * sv));
+      simd::store(y + half + i, simd::fma(b, cv, a * sv));
+    }
+    if (i < half) {
+      const int n = static_cast<int>(half - i);
+      const V a = simd::load_partial<V>(x + i, n), b = simd::load_partial<V>(x + half + i, n);
+      const V cv = simd::load_partial<V>(c + i, n), sv = simd::load_partial<V>(s + i, n);
+      simd::store_partial(y + i, simd::fma(a, cv, V(0.0f) - b * sv), n);
+      simd::store_partial(y + half + i, simd::fma(b, cv, a * sv), n);
+    }
+  }
+
+  static FUSEDOPS_INLINE void interleaved(const float* x, float* y, const float* c, const float* s,
+                                          index_t half) noexcept {
+    for (index_t i = 0; i < half; ++i) {
+      const float a = x[2 * i], b = x[2 * i + 1];
+      y[2 * i] = a * c[i] - b * s[i];
+      y[2 * i + 1] = b * c[i] + a * s[i];
+    }
+  }
+
+  static void run(const rope_problem& p, const threading& threads) {
+    const index_t tokens = p.batch * p.seq, half = p.rot / 2;
+    const index_t per_token = std::max<index_t>(1, p.heads * p.head_size);
+    const index_t grain = std::max<index_t>(1, index_t{16384} / per_token);
+    parallel_for(threads, tokens, grain, [&](index_t t0, index_t t1) {
+      for (index_t t = t0; t < t1; ++t) {
+        const index_t b = t / p.seq, s = t % p.seq;
+        index_t pos = 0;
+        if (p.ids != nullptr)
+          pos = static_cast<index_t>(p.ids[b * p.id_b + s * p.id_s]);
+        else if (!p.per_token)
+          pos = p.offset + s;
+        const float* c = p.cos + pos * p.c_row + b * p.c_b + s * p.c_s;
+        const float* sn = p.sin + pos * p.s_row + b * p.s_b + s * p.s_s;
+        const float* xt = p.x + b * p.x_b + s * p.x_s;
+        float* yt = p.y + b * p.y_b + s * p.y_s;
+        for (index_t h = 0; h < p.heads; ++h) {
+          const float* xh = xt + h * p.x_h;
+          float* yh = yt + h * p.y_h;
+          if (p.interleaved)
+            interleaved(xh, yh, c, sn, half);
+          else
+            rotate_half(xh, yh, c, sn, half);
+          if (p.rot < p.head_size && yh != xh)
+            std::memcpy(yh + p.rot, xh + p.rot, std::size_t(p.head_size - p.rot) * sizeof(float));
+        }
+      }
+    });
+  }
+};
+
+}  // namespace fusedops::ops

@@ -1,0 +1,64 @@
+// SPDX-FileCopyrightText: 2026 The fusedops authors
+// SPDX-License-Identifier: Apache-2.0
+//
+// Public entry: fusedops::softmax and fusedops::log_softmax, ONNX Softmax / LogSoftmax (opset 13)
+// over any axis of a tensor of any rank (CPU backends). Each validates, then runs
+// impl_for<softmax_op, backend> (default: ops/softmax/softmax_generic.hpp).
+#pragma once
+
+#include <type_traits>
+
+#include "fusedops/core/dispatch.hpp"
+#include "fusedops/core/threading.hpp"
+#include "fusedops/ops/softmax/softmax_generic.hpp"
+#include "fusedops/ops/softmax/softmax_op.hpp"
+
+namespace fusedops {
+
+/// Default implementation on every CPU backend: the width-generic one.
+template <class B>
+struct impl_for<ops::softmax_op, B, std::enable_if_t<B::is_cpu>> {
+  using type = ops::softmax_generic<B>;
+};
+
+// The input parameters are written std::enable_if_t<(R >= 1), view<const float, R>>: the rank is
+// deduced from the output only, so a view<float, R> converts to the const input view.
+
+/// ONNX Softmax (opset 13): y = exp(x - max) / sum(exp(x - max)) along `axis`.
+///
+/// @tparam B       backend tag (default: the best this TU's flags enable).
+/// @param x        input, rank R >= 1, any strides (stride 0 broadcasts).
+/// @param y        output, shape of x, any non-overlapping strides. May be the very same view as
+///                 x (in place); must not otherwise overlap x.
+/// @param axis     the reduced dimension, in [-R, R) (negative counts from the end; default -1).
+/// @param threads  threading policy for this call (default: the calling thread only).
+/// @return ok, or an error naming the bad argument; on error y is not modified.
+/// Numerics (see ops/softmax/softmax_generic.hpp): stable for any finite input (the max is
+/// subtracted first); -inf entries give 0; a NaN or a +inf anywhere in a line makes that line NaN,
+/// and so does a line of only -inf (0/0), as in the ONNX reference and onnxruntime. Accuracy:
+/// exp (<= 2.3 ulp) of x - max (rounded: relative error up to |x - max| · 2^-24), an fp32 sum
+/// (error <= (n/lanes + lanes) · 2^-24 relative, typically far less) and a reciprocal multiply.
+template <class B = default_backend, int R>
+status softmax(std::enable_if_t<(R >= 1), view<const float, R>> x, view<float, R> y,
+               int axis = -1, threading threads = threading::serial()) {
+  require_backend<B, host_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(ops::softmax_op::validate<R>("softmax", x, y, axis));
+  if constexpr (B::is_cpu)  // otherwise require_backend has already said why
+    impl_for_t<ops::softmax_op, B>::template run<false>(x, y, axis, threads);
+  return {};
+}
+
+/// ONNX LogSoftmax (opset 13): y = (x - max) - log(sum(exp(x - max))) along `axis`. Same
+/// arguments, errors and special values as softmax (-inf entries give -inf). Accuracy: absolute
+/// error about 2^-24 · (|x - max| + |log sum|) plus the sum's relative error.
+template <class B = default_backend, int R>
+status log_softmax(std::enable_if_t<(R >= 1), view<const float, R>> x, view<float, R> y,
+                   int axis = -1, threading threads = threading::serial()) {
+  require_backend<B, host_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(ops::softmax_op::validate<R>("log_softmax", x, y, axis));
+  if constexpr (B::is_cpu)
+    impl_for_t<ops::softmax_op, B>::template run<true>(x, y, axis, threads);
+  return {};
+}
+
+}  // namespace fusedops
