@@ -111,9 +111,11 @@ TEST_CASE_TEMPLATE_APPLY(act_sizes_id, fusedops::test::compiled_backends_tuple);
 
 TEST_CASE_TEMPLATE_DEFINE("activation vs reference: large magnitudes, NaN and Inf", B,
                           act_special_id) {
-  const index_t n = 4 * simd::lanes_of<float, B> + 5;
-  std::vector<float> xs = test::random_floats(std::size_t(n), 77, -60.f, 60.f);
   const std::vector<float> specials = {qnan, inf, -inf, 1e30f, -1e30f, 90.f, -90.f, 0.f, -0.f};
+  // Several vectors plus a tail, and room for every special value at every third element.
+  const index_t n = std::max<index_t>(4 * simd::lanes_of<float, B> + 5,
+                                      index_t(3 * specials.size() + 2));
+  std::vector<float> xs = test::random_floats(std::size_t(n), 77, -60.f, 60.f);
   for (std::size_t k = 0; k < specials.size(); ++k) xs[k * 3 + 1] = specials[k];
   const auto x = make_view(xs.data(), {n});
   for_each_activation([&](auto act) {
