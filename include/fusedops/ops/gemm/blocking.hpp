@@ -36,9 +36,9 @@ struct cache_sizes {
     static const cache_sizes sizes = [] {
       cache_sizes s;
 #if defined(__linux__) && defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
-      const long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-      if (l1 >= 8 * 1024 && l1 <= 1024 * 1024) s.l1d = l1;
-      if (l2 >= 128 * 1024 && l2 <= 64 * 1024 * 1024) s.l2 = l2;
+      const long os_l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), os_l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+      if (os_l1 >= 8 * 1024 && os_l1 <= 1024 * 1024) s.l1d = os_l1;
+      if (os_l2 >= 128 * 1024 && os_l2 <= 64 * 1024 * 1024) s.l2 = os_l2;
 #endif
       return s;
     }();
