@@ -128,19 +128,102 @@ TEST_CASE("attention errors: masks, lengths, attributes, workspace") {
   CHECK(s.untouched());
 }
 
+TEST_CASE("attention errors: score policies and qk_output") {
+  setup s;
+  attention_params p;
+  std::vector<float> per_head(std::size_t(s.hq), 0.5f);
+  std::vector<float> qk(std::size_t(s.b * s.hq * s.sq * s.skv), sentinel);
+  auto qk_untouched = [&] {
+    return std::all_of(qk.begin(), qk.end(), [](float x) { return x == sentinel; });
+  };
+  SUBCASE("alibi_slopes: shape, non-finite slope") {
+    p.alibi_slopes = make_view(static_cast<const float*>(per_head.data()), {s.hq - 1});
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::shape_mismatch,
+                 {"'alibi_slopes'", "[3]", "[4]"});
+    per_head[2] = std::numeric_limits<float>::quiet_NaN();
+    p.alibi_slopes = make_view(static_cast<const float*>(per_head.data()), {s.hq});
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::invalid_argument,
+                 {"alibi_slopes[2]", "finite"});
+    per_head[2] = std::numeric_limits<float>::infinity();
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::invalid_argument,
+                 {"alibi_slopes[2]"});
+  }
+  SUBCASE("sinks: shape, NaN, +inf; -inf is accepted") {
+    p.sinks = make_view(static_cast<const float*>(per_head.data()), {2});
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::shape_mismatch,
+                 {"'sinks'", "[2]", "[4]"});
+    per_head[1] = std::numeric_limits<float>::infinity();
+    p.sinks = make_view(static_cast<const float*>(per_head.data()), {s.hq});
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::invalid_argument,
+                 {"sinks[1]", "-inf"});
+    per_head[1] = std::numeric_limits<float>::quiet_NaN();
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::invalid_argument,
+                 {"sinks[1]"});
+    CHECK(s.untouched());
+    per_head[1] = -std::numeric_limits<float>::infinity();
+    CHECK(attention(s.qv(), s.kv(), s.vv(), s.yv(), p).ok());
+    s.y.assign(s.y.size(), sentinel);
+  }
+  SUBCASE("qk_output: shape, mode, overlap") {
+    p.qk_output = make_view(qk.data(), {s.b, s.hq, s.sq, s.skv - 1});
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::shape_mismatch,
+                 {"'qk_output'", "[2, 4, 5, 8]", "[2, 4, 5, 9]"});
+    p.qk_output = make_view(qk.data(), {s.b, s.hq, s.sq, s.skv});
+    p.qk_output_mode = 4;
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::invalid_argument,
+                 {"'qk_output_mode'", "4"});
+    p.qk_output_mode = -1;
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::invalid_argument,
+                 {"'qk_output_mode'"});
+    p.qk_output_mode = 3;
+    // qk_output over the output.
+    std::vector<float> big(qk.size() + s.y.size(), sentinel);
+    p.qk_output = make_view(big.data(), {s.b, s.hq, s.sq, s.skv});
+    const auto y2 = make_view(big.data() + 16, {s.b, s.hq, s.sq, s.dv});
+    expect_error(attention(s.qv(), s.kv(), s.vv(), y2, p), errc::invalid_argument,
+                 {"'qk_output'", "overlaps", "'out'"});
+    CHECK(std::all_of(big.begin(), big.end(), [](float x) { return x == sentinel; }));
+    // Rows that overlap each other.
+    p.qk_output = view<float, 4>(qk.data(), {s.b, s.hq, s.sq, s.skv}, {0, 0, 0, 1});
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::bad_stride, {"'qk_output'"});
+  }
+  SUBCASE("qk_output over the float mask; the workspace error leaves qk_output untouched") {
+    std::vector<float> m(qk.size(), 0.0f);
+    p.float_mask = view<const float, 4>(m.data(), {s.b, s.hq, s.sq, s.skv},
+                                        row_major_strides<4>(dims<4>{s.b, s.hq, s.sq, s.skv}));
+    p.qk_output = make_view(m.data(), {s.b, s.hq, s.sq, s.skv});
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::invalid_argument,
+                 {"'qk_output'", "overlaps", "'float_mask'"});
+    p.float_mask = {};
+    p.qk_output = make_view(qk.data(), {s.b, s.hq, s.sq, s.skv});
+    const std::size_t need = attention_workspace_size(s.qv(), s.kv(), s.vv(), s.yv(), p);
+    REQUIRE(need > 0);
+    std::vector<float> ws(need - 1);
+    p.workspace = make_view(ws.data(), {index_t(ws.size())});
+    p.allow_allocation = false;
+    expect_error(attention(s.qv(), s.kv(), s.vv(), s.yv(), p), errc::buffer_too_small,
+                 {"'workspace'"});
+  }
+  CHECK(s.untouched());
+  CHECK(qk_untouched());
+}
+
 TEST_CASE("attention helpers: attention_mask_view and split_heads") {
   std::vector<float> m(3 * 7);
   // 3-D [1, Sq, M] against B = 2, Hq = 4, Sq = 3: batch and heads broadcast with stride 0.
-  const auto v3 = attention_mask_view<float, 3>(make_view(static_cast<const float*>(m.data()), {1, 3, 7}), 2, 4, 3);
+  const auto v3 = attention_mask_view<float, 3>(
+      make_view(static_cast<const float*>(m.data()), {1, 3, 7}), 2, 4, 3);
   REQUIRE(v3.has_value());
   CHECK(v3->shape() == dims<4>{2, 4, 3, 7});
   CHECK(v3->strides() == dims<4>{0, 0, 7, 1});
   // 4-D [2, 1, 1, 7]: per batch, broadcast over heads and queries.
   std::vector<float> m4(2 * 7);
-  const auto v4 = attention_mask_view<float, 4>(make_view(static_cast<const float*>(m4.data()), {2, 1, 1, 7}), 2, 4, 3);
+  const auto v4 = attention_mask_view<float, 4>(
+      make_view(static_cast<const float*>(m4.data()), {2, 1, 1, 7}), 2, 4, 3);
   REQUIRE(v4.has_value());
   CHECK(v4->strides() == dims<4>{7, 0, 0, 1});
-  CHECK_FALSE(attention_mask_view<float, 4>(make_view(static_cast<const float*>(m4.data()), {2, 1, 1, 7}), 3, 4, 3)
+  CHECK_FALSE(attention_mask_view<float, 4>(
+                  make_view(static_cast<const float*>(m4.data()), {2, 1, 1, 7}), 3, 4, 3)
                   .has_value());
   // split_heads: [B, S, H·D] → [B, H, S, D] without copies.
   std::vector<float> x(2 * 5 * 3 * 4);

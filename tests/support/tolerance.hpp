@@ -157,26 +157,48 @@ namespace fusedops::test::tolerance {
 //  * scores: Q is pre-multiplied by scale (1 rounding), the dot product is Dqk FMAs in the
 //    micro-kernel's order, softcap adds tanh (<= 3 ulp, |tanh'| <= 1) and 3 roundings, the mask
 //    add one:  |δs_j| <= E_s = gamma_{Dqk+8} · (A + M).
+//  * score modifiers (attention_policies_test): R = max over weighted keys of the additive
+//    modification |x_j - softcap(raw_j)| (ALiBi's -slope·|p - j| plus what an additive score
+//    functor adds; reference::attention_result::max_mod) plus |sink|. ALiBi is one fma
+//    (slope·dist exact in the product, one rounding of the sum <= u·(A + R)); an additive
+//    functor receives the rounded score and rounds its own sum (<= u·(A + R)) and maybe its
+//    bias (<= u·R): E_s grows by gamma_4 · (A + M + R). The sink is an exact logit: it only
+//    widens the range of s_j - m (next item) by |sink| and adds one term to l (inside gamma).
 //  * probabilities: p_j = e^{s_j - m} / Σ e^{s_k - m}; a perturbation δs moves p_j by
 //    p_j (δs_j - Σ_k p_k δs_k), at most 2 E_s · p_j. The kernel's own steps add, relative to p_j:
-//    s_j - m rounded (u · |s_j - m| <= 2u (A + M)), exp (<= 3 ulp = 6u), the running sum
+//    s_j - m rounded (u · |s_j - m| <= 2u (A + M + R)), exp (<= 3 ulp = 6u), the running sum
 //    l (<= Skv terms plus one rescale per key block: gamma_{Skv + 2·blocks}); the rescale factors
 //    alpha = e^{m_old - m_new} multiply O and l alike, so their own error cancels in O / l
 //    (what remains are the products' roundings, inside the gamma term); the same holds for the
 //    flash-decoding merge weights.
 //  * P·V: Skv FMAs plus a rescale per block: gamma_{Skv + 2·blocks} relative to Σ_j p_j |v_jd|;
 //    the final division by l: 2 roundings.
-// So |got - want| <= (2 E_s + 2u (A + M) + 2 gamma_{Skv + 2·blocks} + 12u) · Σ_j p_j |v_jd|.
+// So |got - want| <= (2 E_s + 2u (A + M + R) + 2 gamma_{Skv + 2·blocks} + 12u) · Σ_j p_j |v_jd|.
 // The oracle reports Σ_j p_j |v_jd| per element. Typical errors are ~sqrt(D)·u, far below; a
 // wrong key, head, mask element or row misses this by orders of magnitude (an error of order
-// |v|).
-inline double attention_bound(double abs_pv, double a, double m, long dqk, long keys) {
+// |v|). R = 0 (the default) is the plain operator's bound unchanged.
+inline double attention_bound(double abs_pv, double a, double m, long dqk, long keys,
+                              double r = 0.0) {
   const double u = 5.9604644775390625e-8;
   auto gamma = [&](double n) { return n * u / (1.0 - n * u); };
   const double blocks = double((keys + 63) / 64);
-  const double e_s = gamma(double(dqk) + 8) * (a + m);
-  return (2 * e_s + 2 * u * (a + m) + 2 * gamma(double(keys) + 2 * blocks) + 12 * u) * abs_pv +
+  const double e_s = gamma(double(dqk) + 8) * (a + m) + (r > 0 ? gamma(4) * (a + m + r) : 0.0);
+  return (2 * e_s + 2 * u * (a + m + r) + 2 * gamma(double(keys) + 2 * blocks) + 12 * u) * abs_pv +
          1e-30;
+}
+
+// qk_output (ops/attention/qk_output.hpp), per element against the oracle's double value w. The
+// pass accumulates dot products in double and rounds each stage to float once, and a functor
+// sees a float score and returns a float: a score x (|x| <= A + M + R) carries <= 3u (A + M + R)
+// (the functor's input and result roundings, the stored value's) beyond the double oracle.
+// Modes 0-2: |got - w| <= 4u · (|w| + A + M + R). Mode 3 (the probabilities, computed in double
+// from the float mode-2 row): a perturbation δx moves p_j by p_j (δx_j - Σ_k p_k δx_k), at most
+// 2 · 3u (A + M + R) · p_j, plus the final rounding u · p_j: <= (8u (A + M + R) + 2u) · w.
+// Removed keys are exactly -inf (mode 2) or 0 (mode 3) on both sides.
+inline double attention_qk_bound(int mode, double w, double a, double m, double r) {
+  const double u = 5.9604644775390625e-8;
+  if (mode < 3) return 4 * u * (std::fabs(w) + a + m + r) + 1e-30;
+  return (8 * u * (a + m + r) + 2 * u) * std::fabs(w) + 1e-30;
 }
 
 // ---- vector math, standalone activations, softmax (arch/vector_math.hpp, activation.hpp,

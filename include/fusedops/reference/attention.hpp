@@ -4,17 +4,23 @@
 // Layer: reference. The double-precision oracle of fusedops::attention: naive, never optimised,
 // never shared with the kernels. For every query row it materialises the scores over all keys
 // in double,
-//   s_j = softcap(scale · Σ_d q_d k_jd) + float_mask_j,   -inf where the boolean mask is false,
-//   the causal rule / window / valid length exclude j (structurally: j is not even read),
-// then p = softmax(s) (zero row when no key is attendable) and y = Σ_j p_j v_j.
+//   raw_j = scale · Σ_d q_d k_jd                                         (qk mode 0)
+//   x_j   = mod(softcap(raw_j) - slope_h · |pos_i - j|, b, h, i, j)     (qk mode 1)
+//   s_j   = x_j + float_mask_j, -inf where the boolean mask is false or the causal rule / window
+//           / valid length / a short mask exclude j                     (qk mode 2)
+// then p_j = e^{s_j} / (e^{sink_h} + Σ_k e^{s_k}) (qk mode 3; zero row when nothing is
+// attendable, NaN row when an attendable score is NaN) and y = Σ_j p_j v_j. The score functor is
+// called with a double score when it accepts one (a generic functor stays exact here).
 // It also reports, per row, what the test tolerance needs (see tests/support/tolerance.hpp):
-// the largest |score| entering the softmax and Σ_j p_j |v_j| per output column.
+// the largest |score| entering the softmax, the size of the additive modifiers and Σ_j p_j |v_j|
+// per output column.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "fusedops/attention.hpp"
@@ -26,24 +32,33 @@ struct attention_result {
   std::vector<double> y;        ///< [B, Hq, Sq, Dv] row-major
   std::vector<double> abs_pv;   ///< Σ_j p_j |v_j d| per element
   std::vector<double> max_abs;  ///< per row: max over weighted keys of scale · Σ_d |q_d k_jd|
+  std::vector<double> max_mod;  ///< per row: max over weighted keys of |x_j - softcap(raw_j)|
+                                ///< (ALiBi + score functor), plus |sink| when finite
   std::vector<long> keys;       ///< per row: keys read (structurally allowed)
+  std::vector<double> qk;       ///< [B, Hq, Sq, Skv] in p.qk_output_mode (when p.qk_output given)
 };
 
 /// Runs the oracle (same argument meanings as fusedops::attention; threads and workspace are
-/// ignored).
-inline attention_result attention(const view<const float, 4>& q, const view<const float, 4>& k,
-                                  const view<const float, 4>& v, const attention_params& p) {
+/// ignored; K/V are the full key range: a KV cache is the caller's concatenation).
+template <class Mod = no_score_mod>
+attention_result attention(const view<const float, 4>& q, const view<const float, 4>& k,
+                           const view<const float, 4>& v, const attention_params& p,
+                           const Mod& mod = {}) {
   const index_t nb = q.shape(0), hq = q.shape(1), sq = q.shape(2), dqk = q.shape(3);
   const index_t hkv = k.shape(1), skv = k.shape(2), dv = v.shape(3);
   const index_t group = hkv > 0 ? hq / hkv : 1;
   const double scale = p.scale != 0.0f ? double(p.scale) : 1.0 / std::sqrt(double(dqk));
   const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const bool want_qk = !p.qk_output.empty();
   attention_result r;
   r.y.assign(std::size_t(nb * hq * sq * dv), 0.0);
   r.abs_pv.assign(r.y.size(), 0.0);
   r.max_abs.assign(std::size_t(nb * hq * sq), 0.0);
+  r.max_mod.assign(std::size_t(nb * hq * sq), 0.0);
   r.keys.assign(std::size_t(nb * hq * sq), 0);
-  std::vector<double> s(static_cast<std::size_t>(skv));
+  if (want_qk) r.qk.assign(std::size_t(nb * hq * sq * skv), 0.0);
+  std::vector<double> s(static_cast<std::size_t>(skv)), modv(static_cast<std::size_t>(skv));
   std::vector<char> allowed(static_cast<std::size_t>(skv));
   for (index_t b = 0; b < nb; ++b) {
     const index_t valid =
@@ -52,10 +67,13 @@ inline attention_result attention(const view<const float, 4>& q, const view<cons
         p.causal_offset == attention_params::bottom_right ? valid - sq : p.causal_offset;
     for (index_t h = 0; h < hq; ++h) {
       const index_t kh = h / group;
+      const double slope = p.alibi_slopes.data() != nullptr ? double(p.alibi_slopes(h)) : 0.0;
+      const double sink = p.sinks.data() != nullptr ? double(p.sinks(h)) : -inf;
       for (index_t i = 0; i < sq; ++i) {
         const std::size_t row = std::size_t((b * hq + h) * sq + i);
+        double* qk = want_qk ? &r.qk[row * std::size_t(skv)] : nullptr;
         const index_t pos = i + offset;
-        double mx = -inf;
+        double mx = sink;
         bool any_nan = false;
         for (index_t j = 0; j < skv; ++j) {
           bool ok = j < valid;
@@ -65,14 +83,23 @@ inline attention_result attention(const view<const float, 4>& q, const view<cons
           if (p.float_mask.data() != nullptr && j >= p.float_mask.shape(3)) ok = false;
           if (p.bool_mask.data() != nullptr && j >= p.bool_mask.shape(3)) ok = false;
           allowed[std::size_t(j)] = ok;
-          if (!ok) continue;
-          r.keys[row]++;
+          if (!ok && !want_qk) continue;
           double dot = 0;
           for (index_t d = 0; d < dqk; ++d) dot += double(q(b, h, i, d)) * double(k(b, kh, j, d));
-          double x = scale * dot;
+          const double raw = scale * dot;
+          double x = raw;
           if (p.softcap > 0.0f) x = double(p.softcap) * std::tanh(x / double(p.softcap));
-          if (p.float_mask.data() != nullptr) x += double(p.float_mask(b, h, i, j));
-          if (p.bool_mask.data() != nullptr && !p.bool_mask(b, h, i, j)) x = -inf;
+          const double capped = x;
+          x -= slope * double(pos > j ? pos - j : j - pos);
+          if constexpr (!std::is_same_v<Mod, no_score_mod>) x = double(mod(x, b, h, i, j));
+          modv[std::size_t(j)] = std::fabs(x - capped);
+          if (qk != nullptr && p.qk_output_mode <= 1) qk[j] = p.qk_output_mode == 0 ? raw : x;
+          if (ok && p.float_mask.data() != nullptr) x += double(p.float_mask(b, h, i, j));
+          if (ok && p.bool_mask.data() != nullptr && !p.bool_mask(b, h, i, j)) x = -inf;
+          if (!ok) x = -inf;
+          if (qk != nullptr && p.qk_output_mode == 2) qk[j] = x;
+          if (!ok) continue;
+          r.keys[row]++;
           s[std::size_t(j)] = x;
           if (std::isnan(x)) any_nan = true;
           else mx = std::max(mx, x);
@@ -80,11 +107,12 @@ inline attention_result attention(const view<const float, 4>& q, const view<cons
         double* y = &r.y[row * std::size_t(dv)];
         double* apv = &r.abs_pv[row * std::size_t(dv)];
         if (any_nan) {
-          for (index_t d = 0; d < dv; ++d) y[d] = std::numeric_limits<double>::quiet_NaN();
+          for (index_t d = 0; d < dv; ++d) y[d] = nan;
+          if (qk != nullptr && p.qk_output_mode == 3) std::fill(qk, qk + skv, nan);
           continue;
         }
-        if (mx == -inf) continue;  // nothing attendable: zero row
-        double sum = 0, big = 0;
+        if (mx == -inf) continue;  // nothing attendable (and no sink): zero row
+        double sum = std::exp(sink - mx), big = 0, bigmod = 0;
         for (index_t j = 0; j < skv; ++j) {
           if (!allowed[std::size_t(j)]) continue;
           const double e = std::exp(s[std::size_t(j)] - mx);
@@ -94,23 +122,24 @@ inline attention_result attention(const view<const float, 4>& q, const view<cons
         for (index_t j = 0; j < skv; ++j) {
           if (!allowed[std::size_t(j)]) continue;
           const double pj = s[std::size_t(j)] / sum;
+          if (qk != nullptr && p.qk_output_mode == 3) qk[j] = pj;
           for (index_t d = 0; d < dv; ++d) {
             y[d] += pj * double(v(b, kh, j, d));
             apv[d] += pj * std::fabs(double(v(b, kh, j, d)));
           }
         }
-        // Largest |score| among the keys that carry weight (the scores' absolute error scales
-        // with it; recomputed from the dot products).
+        // Largest |score| and modifier among the keys that carry weight (the scores' absolute
+        // error scales with them; recomputed from the dot products).
         for (index_t j = 0; j < skv; ++j) {
           if (!allowed[std::size_t(j)] || s[std::size_t(j)] == 0.0) continue;
-          double dot = 0, adot = 0;
-          for (index_t d = 0; d < dqk; ++d) {
-            dot += double(q(b, h, i, d)) * double(k(b, kh, j, d));
+          double adot = 0;
+          for (index_t d = 0; d < dqk; ++d)
             adot += std::fabs(double(q(b, h, i, d)) * double(k(b, kh, j, d)));
-          }
           big = std::max(big, scale * adot);
+          bigmod = std::max(bigmod, modv[std::size_t(j)]);
         }
         r.max_abs[row] = big;
+        r.max_mod[row] = bigmod + (std::isfinite(sink) ? std::fabs(sink) : 0.0);
       }
     }
   }

@@ -93,8 +93,10 @@ struct attention_generic {
     return pl;
   }
 
+  /// Runs the plan; `mod` is the score functor (no_score_mod: none), shared by every thread.
+  template <class Mod = no_score_mod>
   static void run(const attention_problem& p, const plan& pl, float* workspace,
-                  const threading& threads) noexcept {
+                  const threading& threads, const Mod& mod = {}) noexcept {
     using namespace attention_detail;
     if (pl.tasks == 0) return;
     const index_t dvp = loop::dv_pad(p.dv);
@@ -143,7 +145,8 @@ struct attention_generic {
           before += c;
           const index_t owner = std::min<index_t>(pl.workers - 1, mid2 * pl.workers / (2 * total));
           if (owner != w) continue;
-          loop::run(p, task_unit(t), ws, pl.splits > 1 ? partials + t * pl.partial_floats : nullptr);
+          loop::run(p, task_unit(t), ws, pl.splits > 1 ? partials + t * pl.partial_floats : nullptr,
+                    mod);
         }
       }
     });

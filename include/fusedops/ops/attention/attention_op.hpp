@@ -4,11 +4,13 @@
 // Layer: ops/attention. What the attention operator is (ONNX Attention, opsets 23-24, fp32): its
 // tag, its per-call parameters, and its argument checks, shared by every backend. The checks turn
 // the views into an attention_problem that the implementations consume:
-//   Y[b, h, i, :] = sum_j softmax_j( mask( softcap( scale · Q[b, h, i, :] · K[b, h/G, j, :] ) ) )
-//                   · V[b, h/G, j, :]                     G = Hq / Hkv (GQA; Hkv = 1: MQA)
+//   s_ij = mask( score_mod( alibi( softcap( scale · Q[b, h, i, :] · K[b, h/G, j, :] ) ) ) )
+//   Y[b, h, i, :] = sum_j e^{s_ij} V[b, h/G, j, :] / (e^{sink_h} + sum_j e^{s_ij})
+//                                                          G = Hq / Hkv (GQA; Hkv = 1: MQA)
 // where mask adds the float mask, removes keys the boolean mask, the causal rule, the sliding
-// window, the valid KV length or a short mask exclude (see masks.hpp). Nothing here depends on
-// an ISA. All checks run before any output is written.
+// window, the valid KV length or a short mask exclude (see masks.hpp); alibi, score_mod and the
+// sink are optional (absent: the identity and e^{sink} = 0). Nothing here depends on an ISA. All
+// checks run before any output is written.
 #pragma once
 
 #include <cmath>
@@ -30,7 +32,9 @@ struct attention_params {
   /// ONNX attribute `scale`: multiplies Q·Kᵀ. 0 (the default) means 1/sqrt(Dqk).
   float scale = 0.0f;
   /// ONNX attribute `softcap`: scores become softcap · tanh(score / softcap), after the scale and
-  /// before any mask (ONNX's reference order, Gemma-2). 0 = off; must be >= 0 and finite.
+  /// before any mask, as ONNX's reference (onnx/reference/ops/op_attention.py) and function body
+  /// (onnx/defs/nn/defs.cc) do, so that a -inf mask stays -inf (Gemma-2); the operator text's
+  /// diagram still draws the mask add first. 0 = off; must be >= 0 and finite.
   float softcap = 0.0f;
   /// ONNX attribute `is_causal`: query i attends key j only if j <= i + offset.
   bool is_causal = false;
@@ -53,11 +57,51 @@ struct attention_params {
   /// ONNX input `nonpad_kv_seqlen` (opset 24): [B] valid keys per batch, each in [0, Skv]; keys
   /// j >= nonpad_kv_seqlen[b] are never read.
   view<const std::int64_t, 1> nonpad_kv_seqlen{};
+  /// ONNX inputs `past_key` [B, Hkv, P, Dqk] and `past_value` [B, Hkv, P, Dv] (both or neither).
+  /// With them the call attends over concat(past, k) / concat(past, v), which it writes to
+  /// present_key / present_value (required then) before attending; the causal offset becomes
+  /// P + Skv - Sq (bottom-right). past may be the first P positions of present itself (an
+  /// engine's cache buffer: nothing is copied for them), and k / v may already sit at positions
+  /// P.. of present (nothing is copied either); any other overlap is an error.
+  view<const float, 4> past_key{}, past_value{};
+  /// ONNX outputs `present_key` [B, Hkv, P + Skv, Dqk] and `present_value` [B, Hkv, P + Skv, Dv].
+  /// Without past, present receives a copy of k / v (P = 0).
+  view<float, 4> present_key{}, present_value{};
+  /// Beyond ONNX: ALiBi (Press et al. 2022), one slope per query head [Hq], finite: the score of
+  /// query position p = i + offset (the causal offset above) and key j gets -slope[h] · |p - j|
+  /// added, after softcap and before score_mod and the masks; with the causal rule that is
+  /// slope · (j - p), the usual ALiBi bias. Empty: no bias, and the tile loop compiled without it.
+  view<const float, 1> alibi_slopes{};
+  /// Beyond ONNX: attention sinks, one logit per query head [Hq], in the score domain (compared
+  /// with the scaled, softcapped, biased scores), that joins every row's softmax denominator
+  /// (gpt-oss style) without contributing a value: y = Σ_j e^{s_j} v_j / (e^{sink} + Σ_j e^{s_j}).
+  /// A row with every key masked then gives a zero row as well. Any value but NaN and +inf;
+  /// -inf = no effect for that head.
+  view<const float, 1> sinks{};
+  /// ONNX output `qk_matmul_output` [B, Hq, Sq, Skv_total] (Skv_total = past + Skv) for
+  /// debugging, written when non-empty by a separate scalar pass (ops/attention/qk_output.hpp;
+  /// the fused path never materialises scores). ONNX attribute `qk_matmul_output_mode`, with the
+  /// stages of ONNX's reference and function body (softcap before the mask):
+  ///   0: scale · QKᵀ;
+  ///   1: after softcap, and after the beyond-ONNX ALiBi bias and score_mod (every key);
+  ///   2: after the masks as well: the float mask added, every key the boolean mask, the causal
+  ///      rule, the window, the valid length or a short mask removes is -inf (the softmax input);
+  ///   3: the softmax probabilities, the sink in the denominator, 0 for removed keys (a fully
+  ///      masked row is all 0).
+  /// Must not overlap any input or output.
+  view<float, 4> qk_output{};
+  int qk_output_mode = 0;
   threading threads = threading::serial();
   /// Scratch (attention_workspace_size floats). Empty: the call allocates what it needs, unless
   /// allow_allocation is false, in which case it fails with buffer_too_small.
   view<float, 1> workspace{};
   bool allow_allocation = true;
+};
+
+/// The default score functor of fusedops::attention: the identity. The tile loop tests for this
+/// type at compile time, so a call without a functor does no per-score work for it.
+struct no_score_mod {
+  float operator()(float score, index_t, index_t, index_t, index_t) const noexcept { return score; }
 };
 
 namespace ops {
@@ -79,6 +123,10 @@ struct attention_problem {
   bool causal = false;
   index_t causal_offset = attention_params::bottom_right;
   index_t left = -1, right = -1;
+  const float* alibi = nullptr;  ///< [Hq] slopes at stride alibi_stride, or null
+  index_t alibi_stride = 0;
+  const float* sinks = nullptr;  ///< [Hq] sink logits at stride sinks_stride, or null
+  index_t sinks_stride = 0;
 };
 
 /// Operator tag of fusedops::attention.
@@ -96,7 +144,8 @@ struct attention_op {
   }
 
   template <class T>
-  static status mask(const char* arg, const view<const T, 4>& m, const attention_problem& p) noexcept {
+  static status mask(const char* arg, const view<const T, 4>& m,
+                     const attention_problem& p) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(input(arg, m));
     if (m.shape(0) != p.batch || m.shape(1) != p.hq || m.shape(2) != p.sq || m.shape(3) > p.skv)
       return status::error(errc::shape_mismatch,
@@ -109,15 +158,69 @@ struct attention_op {
 
   template <class T, int R>
   static status disjoint(const view<float, 4>& out, const char* in_name,
-                         const view<const T, R>& in) noexcept {
+                         const view<const T, R>& in, const char* out_name = "out") noexcept {
     std::uintptr_t olo, ohi, ilo, ihi;
     checks::byte_range(out, olo, ohi);
     checks::byte_range(in, ilo, ihi);
     if (ohi <= ilo || ihi <= olo) return {};
     return status::error(errc::invalid_argument,
-                         "%s: output 'out' (shape %s) overlaps input '%s' (shape %s); attention "
-                         "cannot run in place",
-                         name, out.shape_string().c_str(), in_name, in.shape_string().c_str());
+                         "%s: output '%s' (shape %s) overlaps '%s' (shape %s); attention cannot "
+                         "run in place",
+                         name, out_name, out.shape_string().c_str(), in_name,
+                         in.shape_string().c_str());
+  }
+
+  /// A per-query-head vector [Hq] (alibi_slopes, sinks): shape, and each value accepted by `ok`.
+  template <class Ok>
+  static status per_head(const char* arg, const view<const float, 1>& x, index_t hq,
+                         const char* expect, Ok ok) noexcept {
+    FUSEDOPS_RETURN_IF_ERROR(checks::tensor(name, arg, x));
+    if (x.shape(0) != hq)
+      return status::error(errc::shape_mismatch,
+                           "%s: argument '%s' has shape %s, expected [%td] (one value per query "
+                           "head of 'q')",
+                           name, arg, x.shape_string().c_str(), hq);
+    for (index_t h = 0; h < hq; ++h)
+      if (!ok(x(h)))
+        return status::error(errc::invalid_argument, "%s: %s[%td] is %g, expected %s", name, arg,
+                             h, double(x(h)), expect);
+    return {};
+  }
+
+  /// qk_output / qk_output_mode: shape [B, Hq, Sq, Skv_total], mode 0..3, no overlap. `k` and
+  /// `v` are what the kernel attends (present when a KV cache is given: Skv_total keys).
+  static status qk_output(const view<const float, 4>& q, const view<const float, 4>& k,
+                          const view<const float, 4>& v, const view<float, 4>& out,
+                          const attention_params& a) noexcept {
+    const view<float, 4>& x = a.qk_output;
+    if (x.data() == nullptr && x.empty()) return {};
+    FUSEDOPS_RETURN_IF_ERROR(checks::output(name, "qk_output", x));
+    const dims<4> expected{q.shape(0), q.shape(1), q.shape(2), k.shape(2)};
+    FUSEDOPS_RETURN_IF_ERROR(checks::shape_equals<4>(
+        name, "qk_output", x.shape(), expected, "[B, Hq, Sq] of 'q' and the past + new keys"));
+    if (a.qk_output_mode < 0 || a.qk_output_mode > 3)
+      return status::error(errc::invalid_argument,
+                           "%s: 'qk_output_mode' is %d, expected 0 (scale·QKᵀ), 1 (after "
+                           "softcap and score modifiers), 2 (after the masks) or 3 (softmax)",
+                           name, a.qk_output_mode);
+    const char* qn = "qk_output";
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "q", q, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "k", k, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "v", v, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "out", view<const float, 4>(out), qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "float_mask", a.float_mask, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "bool_mask", a.bool_mask, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "nonpad_kv_seqlen", a.nonpad_kv_seqlen, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "alibi_slopes", a.alibi_slopes, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "sinks", a.sinks, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "past_key", a.past_key, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "past_value", a.past_value, qn));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "present_key", view<const float, 4>(a.present_key), qn));
+    FUSEDOPS_RETURN_IF_ERROR(
+        disjoint(x, "present_value", view<const float, 4>(a.present_value), qn));
+    if (a.workspace.shape(0) > 0)
+      FUSEDOPS_RETURN_IF_ERROR(disjoint(x, "workspace", view<const float, 1>(a.workspace), qn));
+    return {};
   }
 
   /// All argument checks; on success `pr` describes the call.
@@ -196,9 +299,23 @@ struct attention_op {
       }
       pr.kv_lens = a.nonpad_kv_seqlen.data(), pr.kv_lens_stride = a.nonpad_kv_seqlen.stride(0);
     }
+    if (a.alibi_slopes.data() != nullptr || !a.alibi_slopes.empty()) {
+      FUSEDOPS_RETURN_IF_ERROR(per_head("alibi_slopes", a.alibi_slopes, hq, "a finite slope",
+                                        [](float x) { return std::isfinite(x); }));
+      FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "alibi_slopes", a.alibi_slopes));
+      pr.alibi = a.alibi_slopes.data(), pr.alibi_stride = a.alibi_slopes.stride(0);
+    }
+    if (a.sinks.data() != nullptr || !a.sinks.empty()) {
+      FUSEDOPS_RETURN_IF_ERROR(per_head(
+          "sinks", a.sinks, hq, "a finite logit or -inf (no sink)",
+          [](float x) { return !std::isnan(x) && x != std::numeric_limits<float>::infinity(); }));
+      FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "sinks", a.sinks));
+      pr.sinks = a.sinks.data(), pr.sinks_stride = a.sinks.stride(0);
+    }
     FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "q", q));
     FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "k", k));
     FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "v", v));
+    FUSEDOPS_RETURN_IF_ERROR(qk_output(q, k, v, out, a));
     if (a.workspace.data() == nullptr && !a.workspace.empty())
       return status::error(errc::null_pointer, "%s: 'workspace' has %td floats but a null pointer",
                            name, a.workspace.shape(0));

@@ -11,6 +11,11 @@
 // A row that has seen only masked keys keeps m = -inf, l = 0 (exp is taken against 0 instead of
 // -inf, so no -inf - -inf = NaN appears) and finishes as a zero row; NaN scores propagate
 // through max_nan into m, alpha and so the whole row.
+// Attention sinks: a row with sink logit σ starts at (m, l) = (σ, 1), i.e. as if it had seen one
+// key of score σ and value 0 (start_row); the sink then sits in the denominator, and a row whose
+// keys are all masked finishes as O / l = 0 / 1 = 0. When the keys are split (merge_states),
+// only the chunk holding key 0 starts with the sink; the others start at (-inf, 0), so the merge
+// counts it exactly once.
 #pragma once
 
 #include <cmath>
@@ -26,6 +31,13 @@ inline constexpr float neg_inf = -std::numeric_limits<float>::infinity();
 inline float max_nan(float a, float b) noexcept {
   if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
   return a > b ? a : b;
+}
+
+/// Initial state of a row: no sink (or a sink of -inf): (-inf, 0); else (sink, 1).
+inline void start_row(const float* sink, float& m, float& l) noexcept {
+  const bool has = sink != nullptr && *sink != neg_inf;
+  m = has ? *sink : neg_inf;
+  l = has ? 1.0f : 0.0f;
 }
 
 /// Row s[0 .. vecs·lanes) of scores whose maximum is `row_max` (masked entries -inf) becomes

@@ -12,11 +12,16 @@
 //     pack the V columns that cannot be read in place              (a Dv tail, strided V)
 //     for each row tile (gemm_shape rows) that may attend the block:
 //       S = Q_tile · K_blockᵀ                 accumulate<ROWS, VECS, packed A> per panel
-//       softcap, float / bool masks, structural masks (only on blocks the causal rule, window
-//       or valid length cut), row max                              (score_row)
+//       softcap, ALiBi, score functor, float / bool masks, structural masks (only on blocks
+//       the causal rule, window or valid length cut), row max      (score_row)
 //       P = exp(S - m_new), (m, l) updated, alpha                  (online_softmax.hpp)
 //       O_tile = alpha · O_tile + P · V_block  accumulate<ROWS, VECS, direct A>, V rows as B
 //   finish: O / l into the output (or the partial state for a split KV range)
+//
+// Score policies: ALiBi (a template flag; run() picks the instantiation once per unit from the
+// slopes pointer) and the user's score functor (a template parameter; no_score_mod compiles
+// away), so a call without them runs exactly the plain loop. Sinks only change each row's
+// initial (m, l) (online_softmax.hpp: start_row), in the chunk that holds key 0.
 //
 // GQA: the G query heads of a KV head are rows of one unit, so each K/V block is transposed and
 // loaded once for all of them (and decode with G heads runs G-row tiles). Extra memory: the
@@ -28,10 +33,12 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "fusedops/arch/simd.hpp"
 #include "fusedops/ops/attention/attention_op.hpp"
+#include "fusedops/ops/attention/dot_scores.hpp"
 #include "fusedops/ops/attention/masks.hpp"
 #include "fusedops/ops/attention/online_softmax.hpp"
 #include "fusedops/ops/gemm/blocking.hpp"
@@ -119,9 +126,13 @@ struct unit {
   index_t b, kvh, r0, r1, k0, k1;
 };
 
-/// The score modifiers of one row: softcap, element masks, structural bounds.
+/// The score modifiers of one row: softcap, ALiBi, element masks, structural bounds, and the
+/// coordinates the score functor receives.
 struct row_mods {
   float softcap, inv_softcap;
+  float neg_slope;          ///< ALiBi: -slope of this row's head
+  float key0_minus_pos;     ///< ALiBi: first key of the block minus the query's position (exact)
+  index_t b, h, qi, key0;   ///< score functor coordinates (key = key0 + column)
   const float* fmask;  ///< at key 0 of this row, or null
   index_t fs;
   const bool* bmask;
@@ -131,8 +142,11 @@ struct row_mods {
 };
 
 /// Applies the modifiers to row s[0, vecs·lanes) (n valid keys) in place; returns the row max.
-template <class V>
-FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r) noexcept {
+/// Order: softcap, ALiBi (if Alibi), mod (unless no_score_mod; called for the keys the structural
+/// bounds admit), float mask, boolean mask, structural bounds.
+template <class V, bool Alibi, class Mod>
+FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r,
+                                const Mod& mod) noexcept {
   constexpr int lanes = simd::lanes<V>;
   alignas(64) static constexpr float iota[block_keys] = {
       0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
@@ -146,6 +160,20 @@ FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r) no
     const int cnt = std::min(lanes, n - j * lanes);
     if (r.softcap > 0.0f)
       x = simd::tanh(x * simd::broadcast<V>(r.inv_softcap)) * simd::broadcast<V>(r.softcap);
+    if constexpr (Alibi) {  // -slope · |p - j|, the distance exact in float below 2^24
+      const V dist =
+          simd::abs(simd::load<V>(iota + j * lanes) + simd::broadcast<V>(r.key0_minus_pos));
+      x = simd::fma(simd::broadcast<V>(r.neg_slope), dist, x);
+    }
+    if constexpr (!std::is_same_v<Mod, no_score_mod>) {
+      alignas(64) float buf[lanes];
+      simd::store(buf, x);
+      const int t0 = std::max(r.structural ? int(r.lo) - j * lanes : 0, 0);
+      const int t1 = std::min(r.structural ? int(r.hi) - j * lanes : cnt, cnt);
+      for (int t = t0; t < t1; ++t)
+        buf[t] = float(mod(buf[t], r.b, r.h, r.qi, r.key0 + j * lanes + t));
+      x = simd::load<V>(buf);
+    }
     if (r.fmask != nullptr && cnt > 0)
       x = x + simd::load_segment<V>(r.fmask + j * lanes * r.fs, r.fs, cnt);
     if (r.bmask != nullptr && cnt > 0) {
@@ -184,8 +212,18 @@ struct tile_loop {
 
   /// Runs unit u. `partial` null: writes the output rows; else writes (m, l, O) there:
   /// m at partial[r], l at partial[rows + r], O at partial[2·rows + r·dv_pad] (r in the unit).
+  /// `mod`: the score functor (no_score_mod: none).
+  template <class Mod>
   static void run(const attention_problem& p, const unit& u, const unit_scratch& ws,
-                  float* partial) noexcept {
+                  float* partial, const Mod& mod) noexcept {
+    if (p.alibi != nullptr) run_unit<true>(p, u, ws, partial, mod);
+    else run_unit<false>(p, u, ws, partial, mod);
+  }
+
+ private:
+  template <bool Alibi, class Mod>
+  static void run_unit(const attention_problem& p, const unit& u, const unit_scratch& ws,
+                       float* partial, const Mod& mod) noexcept {
     const index_t G = p.group, D = p.dqk, dvp = dv_pad(p.dv);
     const index_t rows = u.r1 - u.r0;
     const key_bounds kb = key_bounds::make(p, u.b);
@@ -193,20 +231,29 @@ struct tile_loop {
     auto query = [&](index_t r) { return (u.r0 + r) / G; };
     auto head = [&](index_t r) { return u.kvh * G + (u.r0 + r) % G; };
 
-    // Q, packed per tile ([d][h]) and scaled.
+    // A unit of a few rows (decode) scores by dot products against K rows in place
+    // (dot_scores.hpp) instead of transposing every K block for the GEMM tile.
+    const bool dot = rows <= dot_rows_max && p.k.stride(3) == 1;
+    // Q, scaled, packed per tile: [d][h] for the score tile, [h][d] (rows) for dot products.
     for (index_t t = 0; t < tiles.count; ++t) {
       const index_t t0 = tiles.start(t);
       const int h = tiles.height(t);
       float* dst = ws.q + t0 * D;
+      const index_t row_step = dot ? D : 1, d_step = dot ? 1 : h;
       for (int i = 0; i < h; ++i) {
         const float* src = &p.q(u.b, head(t0 + i), query(t0 + i), 0);
         const index_t qs = p.q.stride(3);
-        for (index_t d = 0; d < D; ++d) dst[d * h + i] = src[d * qs] * p.scale;
+        for (index_t d = 0; d < D; ++d) dst[i * row_step + d * d_step] = src[d * qs] * p.scale;
       }
     }
     std::fill(ws.o, ws.o + rows * dvp, 0.0f);
-    std::fill(ws.m, ws.m + rows, neg_inf);
-    std::fill(ws.l, ws.l + rows, 0.0f);
+    if (p.sinks != nullptr && u.k0 == 0) {  // the sink counts once: in the chunk with key 0
+      for (index_t r = 0; r < rows; ++r)
+        start_row(p.sinks + head(r) * p.sinks_stride, ws.m[r], ws.l[r]);
+    } else {
+      std::fill(ws.m, ws.m + rows, neg_inf);
+      std::fill(ws.l, ws.l + rows, 0.0f);
+    }
 
     // Keys some row may attend, within the unit's range.
     const index_t ulo = std::max(u.k0, kb.lo(query(0)));
@@ -224,9 +271,10 @@ struct tile_loop {
       const int panels = (n + WIDTH - 1) / WIDTH;
       const int vecs = (n + S::lanes - 1) / S::lanes;
       // K block → [D][block_keys] panel, columns n .. panels·WIDTH zeroed.
-      {
-        const float* kbase = &p.k(u.b, u.kvh, key0, 0);
-        const index_t k_rs = p.k.stride(2), k_cs = p.k.stride(3);
+      const float* kbase = &p.k(u.b, u.kvh, key0, 0);
+      const index_t k_rs = p.k.stride(2);
+      if (!dot) {
+        const index_t k_cs = p.k.stride(3);
         for (int c = 0; c < n; ++c) {
           const float* src = kbase + c * k_rs;
           for (index_t d = 0; d < D; ++d) ws.kt[d * block_keys + c] = src[d * k_cs];
@@ -254,7 +302,10 @@ struct tile_loop {
         // Structural masking is needed unless the block lies inside every row's interval.
         const bool structural =
             !(key0 >= kb.lo(i_last) && key_end <= kb.hi(i_first)) || n % S::lanes != 0;
-        kernels::score(h)(D, ws.q + t0 * D, ws.kt, panels, ws.s);
+        if (dot)
+          dot_scores<V>(h, D, ws.q + t0 * D, kbase, k_rs, n, vecs * S::lanes, ws.s, block_keys);
+        else
+          kernels::score(h)(D, ws.q + t0 * D, ws.kt, panels, ws.s);
         alignas(64) float alpha[ROWS];
         for (int i = 0; i < h; ++i) {
           const index_t r = t0 + i, qi = query(r), hh = head(r);
@@ -271,17 +322,24 @@ struct tile_loop {
                          qi * p.bmask_strides[2] + key0 * p.bmask_strides[3];
             mods.bs = p.bmask_strides[3];
           }
+          if constexpr (Alibi) {
+            mods.neg_slope = -p.alibi[hh * p.alibi_stride];
+            mods.key0_minus_pos = float(key0 - (qi + kb.offset));
+          }
+          if constexpr (!std::is_same_v<Mod, no_score_mod>)
+            mods.b = u.b, mods.h = hh, mods.qi = qi, mods.key0 = key0;
           mods.structural = structural;
           mods.lo = std::clamp<index_t>(kb.lo(qi) - key0, 0, n);
           mods.hi = std::clamp<index_t>(std::min(kb.hi(qi), key_end) - key0, 0, n);
           float* srow = ws.s + i * block_keys;
-          const float mx = score_row<V>(srow, vecs, n, mods);
+          const float mx = score_row<V, Alibi>(srow, vecs, n, mods, mod);
           alpha[i] = update_row<V>(srow, vecs, mx, ws.m[r], ws.l[r]);
         }
         for (index_t g = 0; g < groups; ++g) {
           const bool direct = g < direct_groups;
           const float* vsrc = direct ? vbase + g * WIDTH : ws.vp + g * WIDTH;
-          kernels::pv(h)(n, ws.s, vsrc, direct ? v_rs : dvp, ws.o + t0 * dvp + g * WIDTH, dvp, alpha);
+          kernels::pv(h)(n, ws.s, vsrc, direct ? v_rs : dvp, ws.o + t0 * dvp + g * WIDTH, dvp,
+                         alpha);
         }
       }
     }
