@@ -271,6 +271,16 @@ TEST_CASE("attention KV cache: bad cache arguments name the argument, nothing is
   CHECK_MESSAGE(std::string(st.message()).find("'q'") != std::string::npos, st.message());
   for (float x : out) REQUIRE(x == sentinel);
 
+  // qk_output over the new k (validate sees only present in k's place: the cache checks it).
+  std::vector<float> kq(std::size_t(b * hq * s * (past + s)), 0.5f);
+  p = ok, p.qk_output = make_view(kq.data(), {b, hq, s, past + s});
+  const status sq = attention(qv, make_view(static_cast<const float*>(kq.data()), {b, hkv, s, d}),
+                              vv, ov, p);
+  CHECK_FALSE(sq.ok());
+  CHECK_MESSAGE(std::string(sq.message()).find("'qk_output'") != std::string::npos, sq.message());
+  for (float x : out) REQUIRE(x == sentinel);
+  for (float x : kq) REQUIRE(x == 0.5f);
+
   // Present without past: present is a copy of k / v (P = 0).
   p = attention_params{};
   p.present_key = kc.slice(2, 0, s), p.present_value = vc.slice(2, 0, s);

@@ -46,9 +46,10 @@ inline bool is_slice_of(const view<const float, 4>& x, const view<float, 4>& who
          s.shape() == x.shape() && s.strides() == x.strides();
 }
 
+/// `out` and `in` share no byte; `cache_hint` adds which sharing the cache does allow.
 template <class T, int R>
 status disjoint(const char* out_name, const view<float, 4>& out, const char* in_name,
-                const view<T, R>& in) noexcept {
+                const view<T, R>& in, bool cache_hint = false) noexcept {
   std::uintptr_t olo, ohi, ilo, ihi;
   checks::byte_range(out, olo, ohi);
   checks::byte_range(in, ilo, ihi);
@@ -56,9 +57,9 @@ status disjoint(const char* out_name, const view<float, 4>& out, const char* in_
   return status::error(errc::invalid_argument,
                        "attention: output '%s' (shape %s) overlaps '%s' (shape %s)%s", out_name,
                        out.shape_string().c_str(), in_name, in.shape_string().c_str(),
-                       R == 4 ? "; only past as the leading positions of present, or the new K/V "
-                                "as the positions after past, may share its memory"
-                              : "");
+                       cache_hint ? "; only past as the leading positions of present, or the "
+                                    "new K/V as the positions after past, may share its memory"
+                                  : "");
 }
 
 /// Checks one side (key or value) of the cache; `d` is its head size.
@@ -80,9 +81,9 @@ inline status check_side(const char* past_name, const view<const float, 4>& past
   FUSEDOPS_RETURN_IF_ERROR(checks::shape_equals<4>(
       op, present_name, present.shape(), want, "[B, Hkv, P + Skv, D]: past then the new K/V"));
   if (has_past && !is_slice_of(past, present, 0))
-    FUSEDOPS_RETURN_IF_ERROR(disjoint(present_name, present, past_name, past));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(present_name, present, past_name, past, true));
   if (!is_slice_of(x, present, past_len))
-    FUSEDOPS_RETURN_IF_ERROR(disjoint(present_name, present, new_name, x));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(present_name, present, new_name, x, true));
   return {};
 }
 
@@ -146,6 +147,11 @@ inline status resolve(const view<const float, 4>& q, const view<const float, 4>&
       FUSEDOPS_RETURN_IF_ERROR(detail::disjoint(name, pres, "float_mask", a.float_mask));
     if (a.bool_mask.data() != nullptr)
       FUSEDOPS_RETURN_IF_ERROR(detail::disjoint(name, pres, "bool_mask", a.bool_mask));
+  }
+  // attention_op::validate sees present in place of k / v: the new K/V's own overlap checks.
+  if (!a.qk_output.empty()) {
+    FUSEDOPS_RETURN_IF_ERROR(detail::disjoint("qk_output", a.qk_output, "k", k));
+    FUSEDOPS_RETURN_IF_ERROR(detail::disjoint("qk_output", a.qk_output, "v", v));
   }
   r.k = a.present_key, r.v = a.present_value;
   r.writes_present = true;
