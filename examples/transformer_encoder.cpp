@@ -585,21 +585,14 @@ status load(encoder& e) {
                 gemm_workspace_size(cv(e.h, t, f), p.ffn2.get(), mv(e.tmp, t, hd), e.gp),
                 attention_workspace_size(heads_of(e.qkv, o, 0), heads_of(e.qkv, o, 1),
                                          heads_of(e.qkv, o, 2), heads_of_ctx(e), e.ap)});
-  // gemm_batched (the unfused attention) has no workspace query. It runs each matrix on one
-  // thread with that thread's scratch when there is a matrix per thread, else each matrix on all
-  // threads, so the larger of "1-thread size × threads" and "all-threads size" of one matrix
-  // covers it.
-  gemm_params one = e.gp;
-  one.threads = threading::serial();
-  const auto q0 = make_view(e.qkv.data(), {s, dh}, {3 * hd, 1});
-  const auto kt0 = make_view(e.qkv.data(), {dh, s}, {1, 3 * hd});
-  const auto sc0 = make_view(e.scores.data(), {s, s});
-  const auto ctx0 = make_view(e.ctx.data(), {s, dh}, {hd, 1});
-  const std::size_t n = std::size_t(e.threads.concurrency());
-  need =
-      std::max({need, n * gemm_workspace_size(q0, kt0, sc0, one),
-                n * gemm_workspace_size(sc0, q0, ctx0, one),
-                gemm_workspace_size(q0, kt0, sc0, e.gp), gemm_workspace_size(sc0, q0, ctx0, e.gp)});
+  // The unfused attention's batched GEMMs (all heads of one sequence, one product per head).
+  const index_t nh = o.heads;
+  const auto q3 = make_view(static_cast<const float*>(e.qkv.data()), {nh, s, dh}, {dh, 3 * hd, 1});
+  const auto kt3 = make_view(static_cast<const float*>(e.qkv.data()), {nh, dh, s}, {dh, 1, 3 * hd});
+  const auto sc3 = make_view(e.scores.data(), {nh, s, s}, {s * s, s, 1});
+  const auto ctx3 = make_view(e.ctx.data(), {nh, s, dh}, {dh, hd, 1});
+  need = std::max({need, gemm_batched_workspace_size(q3, kt3, sc3, e.gp),
+                   gemm_batched_workspace_size(view<const float, 3>(sc3), q3, ctx3, e.gp)});
   FUSEDOPS_RETURN_IF_ERROR(e.workspace.allocate(need));
   e.gp.workspace = e.ap.workspace = make_view(e.workspace.data(), {index_t(need)});
   return {};

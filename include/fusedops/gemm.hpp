@@ -264,28 +264,46 @@ status check_batched(const view<const float, 3>& a, const BMat& b0, index_t b_ba
   return {};
 }
 
+/// How a batch is spread over the threads: enough matrices to go round, one thread per matrix
+/// (each with its own scratch); otherwise every matrix in turn on all threads.
+struct batched_plan {
+  bool across = false;
+  index_t workers = 1;
+  std::size_t per_worker = 0;  ///< scratch floats of one worker
+  plan pl;
+  std::size_t floats() const noexcept { return per_worker * static_cast<std::size_t>(workers); }
+};
+
+/// `first` is the problem of matrix 0 (all have its shape).
+template <class B>
+batched_plan plan_batched(index_t batch, const gemm_params& p, const problem& first) noexcept {
+  using impl = impl_for_t<gemm_op, B>;
+  const int threads = p.threads.concurrency();
+  batched_plan bp;
+  bp.across = batch >= threads;
+  bp.pl = impl::make_plan(first, bp.across ? 1 : threads);
+  bp.workers = bp.across ? std::min<index_t>(batch, threads) : 1;
+  bp.per_worker = static_cast<std::size_t>(bp.pl.per_thread_floats) * std::size_t(bp.pl.threads);
+  return bp;
+}
+
 template <class B, class E, class MakeProblem>
 status run_batched(index_t batch, const gemm_params& p, const E& ep, MakeProblem&& make) noexcept {
   using impl = impl_for_t<gemm_op, B>;
   if (batch == 0) return {};
-  const int threads = p.threads.concurrency();
-  // Enough matrices to go round: one thread per matrix; otherwise each matrix uses them all.
-  const bool across = batch >= threads;
-  const plan pl = impl::make_plan(make(index_t{0}), across ? 1 : threads);
-  const index_t workers = across ? std::min<index_t>(batch, threads) : 1;
-  const std::size_t per_worker = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
-  const std::size_t need = per_worker * static_cast<std::size_t>(workers);
+  const batched_plan bp = plan_batched<B>(batch, p, make(index_t{0}));
   float* ws = nullptr;
   aligned_buffer<float> owned;
-  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm_batched", p, need, owned, ws));
-  if (across) {
+  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm_batched", p, bp.floats(), owned, ws));
+  if (bp.across) {
+    const index_t workers = bp.workers;
     parallel_for(p.threads, workers, 1, [&](index_t w0, index_t w1) {
       for (index_t w = w0; w < w1; ++w)
         for (index_t i = batch * w / workers; i < batch * (w + 1) / workers; ++i)
-          impl::run(make(i), pl, ws + std::size_t(w) * per_worker, threading::serial(), ep);
+          impl::run(make(i), bp.pl, ws + std::size_t(w) * bp.per_worker, threading::serial(), ep);
     });
   } else {
-    for (index_t i = 0; i < batch; ++i) impl::run(make(i), pl, ws, p.threads, ep);
+    for (index_t i = 0; i < batch; ++i) impl::run(make(i), bp.pl, ws, p.threads, ep);
   }
   return {};
 }
@@ -336,6 +354,26 @@ status gemm_batched(view<const float, 3> a, const packed_b<B>& b, view<float, 3>
     pr.batch = i;
     return pr;
   });
+}
+
+/// Floats of workspace gemm_batched(a, b, c, ep, p) needs with p's thread count; pass at least
+/// this much in gemm_params::workspace to make the call allocation-free.
+template <class B = default_backend, class E = epilogue::none>
+std::size_t gemm_batched_workspace_size(view<const float, 3> a, view<const float, 3> b,
+                                        view<float, 3> c, const gemm_params& p = {}) noexcept {
+  if (c.shape(0) == 0 || a.shape(0) == 0 || b.shape(0) == 0) return 0;
+  return ops::gemm_detail::plan_batched<B>(
+             c.shape(0), p,
+             ops::gemm_detail::make_problem<E>(a.select(0, 0), b.select(0, 0), c.select(0, 0), p))
+      .floats();
+}
+template <class B, class E = epilogue::none>
+std::size_t gemm_batched_workspace_size(view<const float, 3> a, const packed_b<B>& b,
+                                        view<float, 3> c, const gemm_params& p = {}) noexcept {
+  if (c.shape(0) == 0 || a.shape(0) == 0) return 0;
+  return ops::gemm_detail::plan_batched<B>(
+             c.shape(0), p, ops::gemm_detail::make_problem<B, E>(a.select(0, 0), b, c.select(0, 0), p))
+      .floats();
 }
 
 /// gemm_batched on device memory: `gemm_batched<backend::cuda>(a, b, c, ep, params, stream)`, one

@@ -445,11 +445,30 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_batched vs reference: per-batch and shared opera
                                       test::coord_epilogue_error, 0.5, -1.0, c_in.in(), i),
                     what + " batch " + std::to_string(i)) == 0);
 
+        {  // gemm_batched_workspace_size is exactly what an allocation-free call needs
+          gemm_params q = p;
+          q.allow_allocation = false;
+          const std::size_t need = gemm_batched_workspace_size<B>(a.in(), bv, c, q);
+          std::vector<float> ws(need + 1, test::gemm_qnan);
+          q.workspace = view<float, 1>(ws.data(), dims<1>{index_t(need)});
+          const status ok = gemm_batched<B>(a.in(), bv, c, test::coord_epilogue{}, q);
+          CHECK_MESSAGE(ok.ok(), std::string(ok.message()));
+          if (need > 0) {
+            q.workspace = view<float, 1>(ws.data(), dims<1>{index_t(need - 1)});
+            CHECK(gemm_batched<B>(a.in(), bv, c, test::coord_epilogue{}, q).code() ==
+                  errc::buffer_too_small);
+          }
+        }
         if (share == 0 || share == 3) {  // one prepacked B shared by every product
           packed_weights<B> w;
           REQUIRE(w.pack(b.in().select(0, 0)).ok());
           std::fill(cbuf.begin(), cbuf.end(), test::gemm_qnan);
-          REQUIRE(gemm_batched<B>(a.in(), w.get(), c, test::coord_epilogue{}, p).ok());
+          gemm_params q = p;  // with exactly the reported workspace, allocation off
+          q.allow_allocation = false;
+          const std::size_t need = gemm_batched_workspace_size<B>(a.in(), w.get(), c, q);
+          std::vector<float> ws(need + 1, test::gemm_qnan);
+          q.workspace = view<float, 1>(ws.data(), dims<1>{index_t(need)});
+          REQUIRE(gemm_batched<B>(a.in(), w.get(), c, test::coord_epilogue{}, q).ok());
           for (index_t i = 0; i < batch; ++i)
             CHECK(test::gemm_mismatches(
                       c.select(0, i),
