@@ -109,8 +109,8 @@ inline status acquire_workspace(const char* op, const gemm_params& p, std::size_
   if (!p.allow_allocation)
     return status::error(errc::buffer_too_small,
                          "%s: 'workspace' holds %td floats; this call needs %zu "
-                         "(gemm_workspace_size), and allow_allocation is false",
-                         op, p.workspace.shape(0), need);
+                         "(%s_workspace_size), and allow_allocation is false",
+                         op, p.workspace.shape(0), need, op);
   FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
   ws = owned.data();
   return {};
