@@ -38,7 +38,7 @@ struct plan {
   index_t row_blocks = 0;  ///< units per (batch, KV head)
   index_t units = 0;
   int splits = 1;          ///< key chunks per unit (1: no split)
-  index_t split_keys = 0;  ///< keys per chunk (a multiple of block_keys)
+  index_t split_keys = 0;  ///< keys per chunk (a multiple of split_granule)
   index_t tasks = 0;
   int workers = 1;
   index_t worker_floats = 0;   ///< scratch of one worker
@@ -49,6 +49,10 @@ struct plan {
 };
 
 inline constexpr index_t align16(index_t n) noexcept { return (n + 15) / 16 * 16; }
+
+/// Keys of the split-KV chunks and of the cost estimate are counted in units of this many (a
+/// chunk may start inside a tile-loop block: the loop starts at any key).
+inline constexpr index_t split_granule = 64;
 
 }  // namespace attention_detail
 
@@ -62,6 +66,7 @@ struct attention_generic {
 
   static plan make_plan(const attention_problem& p, int threads) noexcept {
     using attention_detail::block_keys;
+    using attention_detail::split_granule;
     plan pl;
     pl.rows = p.group * p.sq;
     if (p.batch == 0 || p.hkv == 0 || pl.rows == 0 || p.dv == 0) return pl;
@@ -72,13 +77,13 @@ struct attention_generic {
       pl.block_rows = std::max<index_t>(ROWS, (pl.block_rows / 2 + ROWS - 1) / ROWS * ROWS);
     pl.row_blocks = blocks_of(pl.block_rows);
     pl.units = heads * pl.row_blocks;
-    const index_t key_blocks = (p.skv + block_keys - 1) / block_keys;
+    const index_t key_blocks = (p.skv + split_granule - 1) / split_granule;
     if (threads > 1 && pl.units < 4 * index_t(threads) && key_blocks >= 4) {
       const index_t want = (4 * index_t(threads) + pl.units - 1) / pl.units;
       const index_t splits = std::min<index_t>({want, key_blocks / 2, max_splits});
       if (splits > 1) {
         const index_t per = (key_blocks + splits - 1) / splits;
-        pl.split_keys = per * block_keys;
+        pl.split_keys = per * split_granule;
         pl.splits = static_cast<int>((key_blocks + per - 1) / per);
       }
     }
@@ -120,7 +125,7 @@ struct attention_generic {
       const index_t lo = std::max(un.k0, kb.lo((un.r0) / p.group));
       const index_t hi = std::min(un.k1, kb.hi((un.r1 - 1) / p.group));
       const index_t tiles = (un.r1 - un.r0 + ROWS - 1) / ROWS;
-      const index_t blocks = hi > lo ? (hi - lo + block_keys - 1) / block_keys : 0;
+      const index_t blocks = hi > lo ? (hi - lo + split_granule - 1) / split_granule : 0;
       return 1 + tiles * (blocks + 1);
     };
     index_t total = 0;
