@@ -46,20 +46,17 @@ inline bool is_slice_of(const view<const float, 4>& x, const view<float, 4>& who
          s.shape() == x.shape() && s.strides() == x.strides();
 }
 
-/// `out` and `in` share no byte; `cache_hint` adds which sharing the cache does allow.
+/// attention_op::disjoint with the sharing the cache does allow added to its message: for present
+/// against past and the new K/V, whose exact aliases the caller has already accepted.
 template <class T, int R>
-status disjoint(const char* out_name, const view<float, 4>& out, const char* in_name,
-                const view<T, R>& in, bool cache_hint = false) noexcept {
-  std::uintptr_t olo, ohi, ilo, ihi;
-  checks::byte_range(out, olo, ohi);
-  checks::byte_range(in, ilo, ihi);
-  if (ohi <= ilo || ihi <= olo) return {};
+status disjoint_cache(const char* out_name, const view<float, 4>& out, const char* in_name,
+                      const view<T, R>& in) noexcept {
+  if (attention_op::disjoint(out, in_name, view<const T, R>(in), out_name).ok()) return {};
   return status::error(errc::invalid_argument,
-                       "attention: output '%s' (shape %s) overlaps '%s' (shape %s)%s", out_name,
-                       out.shape_string().c_str(), in_name, in.shape_string().c_str(),
-                       cache_hint ? "; only past as the leading positions of present, or the "
-                                    "new K/V as the positions after past, may share its memory"
-                                  : "");
+                       "attention: output '%s' (shape %s) overlaps '%s' (shape %s); only past as "
+                       "the leading positions of present, or the new K/V as the positions after "
+                       "past, may share its memory",
+                       out_name, out.shape_string().c_str(), in_name, in.shape_string().c_str());
 }
 
 /// Checks one side (key or value) of the cache; `d` is its head size.
@@ -81,9 +78,9 @@ inline status check_side(const char* past_name, const view<const float, 4>& past
   FUSEDOPS_RETURN_IF_ERROR(checks::shape_equals<4>(
       op, present_name, present.shape(), want, "[B, Hkv, P + Skv, D]: past then the new K/V"));
   if (has_past && !is_slice_of(past, present, 0))
-    FUSEDOPS_RETURN_IF_ERROR(disjoint(present_name, present, past_name, past, true));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint_cache(present_name, present, past_name, past));
   if (!is_slice_of(x, present, past_len))
-    FUSEDOPS_RETURN_IF_ERROR(disjoint(present_name, present, new_name, x, true));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint_cache(present_name, present, new_name, x));
   return {};
 }
 
@@ -133,25 +130,27 @@ inline status resolve(const view<const float, 4>& q, const view<const float, 4>&
   FUSEDOPS_RETURN_IF_ERROR(detail::check_side("past_value", a.past_value, "present_value",
                                               a.present_value, "v", v, pk, past_len));
   // The two presents, and each present against every other input it may not share.
-  FUSEDOPS_RETURN_IF_ERROR(detail::disjoint("present_key", a.present_key, "present_value",
-                                            view<const float, 4>(a.present_value)));
+  FUSEDOPS_RETURN_IF_ERROR(attention_op::disjoint(a.present_key, "present_value",
+                                               view<const float, 4>(a.present_value),
+                                               "present_key"));
   for (int side = 0; side < 2; ++side) {
     const char* name = side == 0 ? "present_key" : "present_value";
     const view<float, 4>& pres = side == 0 ? a.present_key : a.present_value;
-    FUSEDOPS_RETURN_IF_ERROR(detail::disjoint(name, pres, "q", q));
-    FUSEDOPS_RETURN_IF_ERROR(detail::disjoint(name, pres, side == 0 ? "v" : "k", side == 0 ? v : k));
+    FUSEDOPS_RETURN_IF_ERROR(attention_op::disjoint(pres, "q", q, name));
+    FUSEDOPS_RETURN_IF_ERROR(
+        attention_op::disjoint(pres, side == 0 ? "v" : "k", side == 0 ? v : k, name));
     if (pk)
-      FUSEDOPS_RETURN_IF_ERROR(detail::disjoint(name, pres, side == 0 ? "past_value" : "past_key",
-                                                side == 0 ? a.past_value : a.past_key));
+      FUSEDOPS_RETURN_IF_ERROR(attention_op::disjoint(pres, side == 0 ? "past_value" : "past_key",
+                                                   side == 0 ? a.past_value : a.past_key, name));
     if (a.float_mask.data() != nullptr)
-      FUSEDOPS_RETURN_IF_ERROR(detail::disjoint(name, pres, "float_mask", a.float_mask));
+      FUSEDOPS_RETURN_IF_ERROR(attention_op::disjoint(pres, "float_mask", a.float_mask, name));
     if (a.bool_mask.data() != nullptr)
-      FUSEDOPS_RETURN_IF_ERROR(detail::disjoint(name, pres, "bool_mask", a.bool_mask));
+      FUSEDOPS_RETURN_IF_ERROR(attention_op::disjoint(pres, "bool_mask", a.bool_mask, name));
   }
   // attention_op::validate sees present in place of k / v: the new K/V's own overlap checks.
   if (!a.qk_output.empty()) {
-    FUSEDOPS_RETURN_IF_ERROR(detail::disjoint("qk_output", a.qk_output, "k", k));
-    FUSEDOPS_RETURN_IF_ERROR(detail::disjoint("qk_output", a.qk_output, "v", v));
+    FUSEDOPS_RETURN_IF_ERROR(attention_op::disjoint(a.qk_output, "k", k, "qk_output"));
+    FUSEDOPS_RETURN_IF_ERROR(attention_op::disjoint(a.qk_output, "v", v, "qk_output"));
   }
   r.k = a.present_key, r.v = a.present_value;
   r.writes_present = true;
