@@ -4,6 +4,7 @@
 # The optional peer libraries the benchmarks and examples compare against (never needed by the
 # library itself). Sets FUSEDOPS_HAVE_OPENBLAS (+ FUSEDOPS_OPENBLAS_INCLUDE_DIR/_LIBRARY) and
 # FUSEDOPS_HAVE_ONEDNN (+ FUSEDOPS_DNNL_INCLUDE_DIR/_LIBRARY); oneDNN needs OpenMP found first.
+# fusedops_link_openblas(target macro) links the OpenBLAS peer where found.
 include_guard(GLOBAL)
 
 # OpenBLAS: Debian's OpenBLASConfig.cmake (or a search) names the library and the directory of its
@@ -41,3 +42,12 @@ if(FUSEDOPS_DNNL_INCLUDE_DIR AND FUSEDOPS_DNNL_LIBRARY AND OpenMP_CXX_FOUND)
 else()
   message(STATUS "fusedops peers: oneDNN not found (apt-get install libdnnl-dev) or no OpenMP: no oneDNN comparisons")
 endif()
+
+# Links the OpenBLAS peer into `target` when it was found, defining `macro`=1 for the sources.
+function(fusedops_link_openblas target macro)
+  if(FUSEDOPS_HAVE_OPENBLAS)
+    target_include_directories(${target} SYSTEM PRIVATE "${FUSEDOPS_OPENBLAS_INCLUDE_DIR}")
+    target_link_libraries(${target} PRIVATE "${FUSEDOPS_OPENBLAS_LIBRARY}")
+    target_compile_definitions(${target} PRIVATE ${macro}=1)
+  endif()
+endfunction()
