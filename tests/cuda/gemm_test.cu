@@ -236,6 +236,17 @@ TEST_CASE("cuda gemm: a K large enough for many pipeline slices (tensor cores an
                               epilogue::none{}, {}, 1.0f, 0.0f, false, 12);
 }
 
+TEST_CASE("cuda gemm: grids of 128 x 256 tiles (the sm_90a kernel's wide tiles), beta, coords") {
+  // At least 132 tiles of 128 × 256 (one per H100 SM): the launcher picks the wide tile. Odd N
+  // with an even leading dimension (n + 3) takes the paired stores, and the last column the
+  // single one; a user functor checks every element's coordinates.
+  check_against<__nv_bfloat16, __nv_bfloat16>(1031, 4103, 200, {false, 0}, {true, 0}, user_ep{},
+                                              user_ep{}, {1, tol::gemm_node_rel, 0}, 0.5f, 0.75f,
+                                              false, 51);
+  check_against<__half, float>(1200, 4096, 136, {false, 0}, {true, 8}, epilogue::none{},
+                               epilogue::none{}, {}, 1.0f, 0.5f, true, 52);
+}
+
 TEST_CASE("cuda gemm: alpha, beta and C_in (full, broadcast row)") {
   for (const bool row : {false, true}) {
     check_against<float, float>(37, 45, 29, {false, 0}, {false, 0}, epilogue::none{},
