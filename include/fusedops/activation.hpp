@@ -15,11 +15,16 @@
 
 #include <type_traits>
 
+#include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/activation/activation_generic.hpp"
 #include "fusedops/ops/activation/activation_op.hpp"
 #include "fusedops/ops/activation/functors.hpp"
+
+#if FUSEDOPS_HAS_CUDA
+#include "fusedops/arch/cuda/activation.cuh"
+#endif
 
 namespace fusedops {
 
@@ -57,6 +62,29 @@ status apply_activation(std::enable_if_t<(R >= 1), view<const float, R>> x, view
   if constexpr (B::is_cpu)  // otherwise require_backend has already said why
     impl_for_t<ops::activation_op, B>::run(x, y, act, threads);
   return {};
+}
+
+/// apply_activation on device memory: `apply_activation<backend::cuda>(x, y, act, stream)`. Same
+/// operation, argument rules and errors as the CPU overload; only usable in a .cu TU compiled by
+/// nvcc (kernels: arch/cuda/activation.cuh).
+/// @param act     functor callable in device code (FUSEDOPS_HOST_DEVICE) and trivially copyable,
+///                as every fusedops::act functor is.
+/// @param stream  the CUDA stream (a cudaStream_t) the kernel is enqueued on; nullptr: default.
+/// @return ok once enqueued (asynchronous), an argument error (nothing enqueued, y untouched), or
+///         errc::device_error if the launch failed. No allocation, no synchronisation.
+/// Accuracy: the functor on floats with CUDA's IEEE expf / tanhf / erff (<= 2 ulp each).
+template <class B, int R, class Act = act::identity>
+status apply_activation(std::enable_if_t<(R >= 1), device_view<const float, R>> x,
+                        device_view<float, R> y, Act act = {}, cuda_stream stream = nullptr) {
+  require_backend<B, device_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(ops::activation_op::validate<R>(x, y));
+#if FUSEDOPS_HAS_CUDA
+  return arch::cuda::launch_activation<R>(x, y, act, stream);
+#else
+  static_cast<void>(act), static_cast<void>(stream);
+  return status::error(errc::unsupported,
+                       "activation: backend::cuda needs a .cu TU compiled by nvcc");
+#endif
 }
 
 /// y = act(a) · b, where a = x[..., 0:h] (the gate) and b = x[..., h:2h], h = x.shape(R-1) / 2.

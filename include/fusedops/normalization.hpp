@@ -3,15 +3,22 @@
 //
 // Public entry: fusedops::layer_norm, rms_norm, and the fused residual forms add_layer_norm,
 // add_rms_norm. Each validates, then runs impl_for<op, backend> (default: the width-generic
-// implementation in ops/norm/norm_generic.hpp). CPU backends only.
+// implementation in ops/norm/norm_generic.hpp) on the CPU backends. Each also has an overload on
+// device_view's for backend::cuda (kernels in arch/cuda/normalization.cuh, compiled only in .cu
+// TUs; elsewhere the CUDA overloads are declared but fail to compile if used).
 #pragma once
 
 #include <type_traits>
 
+#include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/norm/norm_generic.hpp"
 #include "fusedops/ops/norm/norm_op.hpp"
+
+#if FUSEDOPS_HAS_CUDA
+#include "fusedops/arch/cuda/normalization.cuh"
+#endif
 
 namespace fusedops {
 
@@ -128,6 +135,102 @@ status add_rms_norm(detail::norm_no_deduce_t<view<const float, R>> x,
   FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("add_rms_norm", a, false, prob));
   if constexpr (B::is_cpu) impl_for_t<ops::rms_norm_op, B>::run(prob, p.threads);
   return {};
+}
+
+// --- backend::cuda -------------------------------------------------------------------------------
+// The same four operations on device memory, e.g.
+//   layer_norm<backend::cuda>(x, scale, y, device_layer_norm_params{...}, stream);
+// Same argument rules, checks and error messages as the CPU overloads (the views are device_view's,
+// the options device_layer_norm_params / device_rms_norm_params). Only usable in a .cu translation
+// unit compiled by nvcc.
+// Element type T (deduced from y): float, or __half / __nv_bfloat16 for every tensor (x, residual,
+// sum, y, scale, bias, residual_bias; options device_layer_norm_params_of<T> /
+// device_rms_norm_params_of<T>) with fp32 arithmetic and fp32 statistics outputs.
+// @param stream  the CUDA stream (a cudaStream_t) the kernel is enqueued on; nullptr: the default
+//                stream.
+// @return ok once the kernel is enqueued (asynchronous: synchronise the stream before reading the
+//         outputs), an argument error (nothing enqueued, no output touched), or errc::device_error
+//         if the launch failed. No allocation, no synchronisation.
+// Accuracy: the CPU scheme and bounds (see arch/cuda/normalization.cuh); 16-bit outputs add one
+// rounding to their type.
+
+namespace detail {
+/// Runs a checked device normalization problem (or, without nvcc, keeps the body well formed:
+/// require_backend has already stopped the compilation then).
+template <bool LN, class T>
+status norm_cuda_run(const ops::basic_norm_problem<T>& prob, cuda_stream stream, const char* op) {
+#if FUSEDOPS_HAS_CUDA
+  return arch::cuda::launch_norm<LN, T>(prob, stream, op);
+#else
+  static_cast<void>(prob), static_cast<void>(stream);
+  return status::error(errc::unsupported, "%s: backend::cuda needs a .cu TU compiled by nvcc", op);
+#endif
+}
+}  // namespace detail
+
+/// layer_norm on device memory (see the CPU overload for the operation and argument rules).
+template <class B, int R, class T>
+status layer_norm(detail::norm_no_deduce_t<device_view<const T, R>> x,
+                  detail::norm_no_deduce_t<device_view<const T, 1>> scale, device_view<T, R> y,
+                  const detail::norm_no_deduce_t<device_layer_norm_params_of<T>>& p = {},
+                  cuda_stream stream = nullptr) {
+  require_backend<B, device_memory>();
+  ops::norm_args<R, device_memory, T> a;
+  a.x = x, a.y = y, a.scale = scale, a.bias = p.bias, a.residual_bias = p.residual_bias;
+  a.mean = p.mean, a.inv_std = p.inv_std_dev, a.axis = p.axis, a.epsilon = p.epsilon;
+  ops::basic_norm_problem<T> prob;
+  FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("layer_norm", a, true, prob));
+  return detail::norm_cuda_run<true>(prob, stream, "layer_norm");
+}
+
+/// add_layer_norm on device memory: sum = (x + residual) + residual_bias, y = layer_norm(sum).
+template <class B, int R, class T>
+status add_layer_norm(detail::norm_no_deduce_t<device_view<const T, R>> x,
+                      detail::norm_no_deduce_t<device_view<const T, R>> residual,
+                      detail::norm_no_deduce_t<device_view<const T, 1>> scale,
+                      detail::norm_no_deduce_t<device_view<T, R>> sum, device_view<T, R> y,
+                      const detail::norm_no_deduce_t<device_layer_norm_params_of<T>>& p = {},
+                      cuda_stream stream = nullptr) {
+  require_backend<B, device_memory>();
+  ops::norm_args<R, device_memory, T> a;
+  a.x = x, a.residual = residual, a.sum = sum, a.y = y, a.scale = scale, a.bias = p.bias;
+  a.residual_bias = p.residual_bias, a.mean = p.mean, a.inv_std = p.inv_std_dev;
+  a.axis = p.axis, a.epsilon = p.epsilon, a.fused = true;
+  ops::basic_norm_problem<T> prob;
+  FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("add_layer_norm", a, true, prob));
+  return detail::norm_cuda_run<true>(prob, stream, "add_layer_norm");
+}
+
+/// rms_norm on device memory.
+template <class B, int R, class T>
+status rms_norm(detail::norm_no_deduce_t<device_view<const T, R>> x,
+                detail::norm_no_deduce_t<device_view<const T, 1>> scale, device_view<T, R> y,
+                const detail::norm_no_deduce_t<device_rms_norm_params_of<T>>& p = {},
+                cuda_stream stream = nullptr) {
+  require_backend<B, device_memory>();
+  ops::norm_args<R, device_memory, T> a;
+  a.x = x, a.y = y, a.scale = scale, a.residual_bias = p.residual_bias;
+  a.axis = p.axis, a.epsilon = p.epsilon;
+  ops::basic_norm_problem<T> prob;
+  FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("rms_norm", a, false, prob));
+  return detail::norm_cuda_run<false>(prob, stream, "rms_norm");
+}
+
+/// add_rms_norm on device memory: sum = (x + residual) + residual_bias, y = rms_norm(sum).
+template <class B, int R, class T>
+status add_rms_norm(detail::norm_no_deduce_t<device_view<const T, R>> x,
+                    detail::norm_no_deduce_t<device_view<const T, R>> residual,
+                    detail::norm_no_deduce_t<device_view<const T, 1>> scale,
+                    detail::norm_no_deduce_t<device_view<T, R>> sum, device_view<T, R> y,
+                    const detail::norm_no_deduce_t<device_rms_norm_params_of<T>>& p = {},
+                    cuda_stream stream = nullptr) {
+  require_backend<B, device_memory>();
+  ops::norm_args<R, device_memory, T> a;
+  a.x = x, a.residual = residual, a.sum = sum, a.y = y, a.scale = scale;
+  a.residual_bias = p.residual_bias, a.axis = p.axis, a.epsilon = p.epsilon, a.fused = true;
+  ops::basic_norm_problem<T> prob;
+  FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("add_rms_norm", a, false, prob));
+  return detail::norm_cuda_run<false>(prob, stream, "add_rms_norm");
 }
 
 }  // namespace fusedops

@@ -2,15 +2,22 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Public entry: fusedops::rotary_embedding (ONNX RotaryEmbedding, opset 23). Validates, then runs
-// impl_for<rotary_embedding_op, backend> (default: ops/rope/rope_generic.hpp). CPU backends only.
+// impl_for<rotary_embedding_op, backend> (default: ops/rope/rope_generic.hpp) on the CPU backends;
+// an overload on device_view's runs on backend::cuda (arch/cuda/rotary_embedding.cuh, compiled
+// only in .cu TUs; elsewhere declared but failing to compile if used).
 #pragma once
 
 #include <type_traits>
 
+#include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/rope/rope_generic.hpp"
 #include "fusedops/ops/rope/rope_op.hpp"
+
+#if FUSEDOPS_HAS_CUDA
+#include "fusedops/arch/cuda/rotary_embedding.cuh"
+#endif
 
 namespace fusedops {
 
@@ -55,6 +62,33 @@ status rotary_embedding(typename detail::rope_no_deduce<view<const float, XR>>::
       (ops::rotary_embedding_op::validate<XR, CR>(x, cos_cache, sin_cache, y, p, prob)));
   if constexpr (B::is_cpu) impl_for_t<ops::rotary_embedding_op, B>::run(prob, p.threads);
   return {};
+}
+
+/// rotary_embedding on device memory:
+/// `rotary_embedding<backend::cuda>(x, cos_cache, sin_cache, y, device_rotary_embedding_params{..},
+/// stream)`. Same operation, argument rules and errors as the CPU overload, except that device
+/// position_ids are not range-checked by the host (a token whose id lies outside the cache rows
+/// gets NaN in its rotated elements: see device_rotary_embedding_params). Only usable in a .cu TU
+/// compiled by nvcc.
+/// @return ok once enqueued (asynchronous), an argument error (nothing enqueued, y untouched), or
+///         errc::device_error if the launch failed. No allocation, no synchronisation.
+template <class B, int XR, int CR>
+status rotary_embedding(typename detail::rope_no_deduce<device_view<const float, XR>>::type x,
+                        device_view<const float, CR> cos_cache,
+                        device_view<const float, CR> sin_cache, device_view<float, XR> y,
+                        const device_rotary_embedding_params& p = {},
+                        cuda_stream stream = nullptr) {
+  require_backend<B, device_memory>();
+  ops::rope_problem prob;
+  FUSEDOPS_RETURN_IF_ERROR((ops::rotary_embedding_op::validate<XR, CR>(x, cos_cache, sin_cache, y,
+                                                                       p, prob)));
+#if FUSEDOPS_HAS_CUDA
+  return arch::cuda::launch_rotary_embedding(prob, CR == 2 ? cos_cache.shape(0) : 0, stream);
+#else
+  static_cast<void>(stream);
+  return status::error(errc::unsupported,
+                       "rotary_embedding: backend::cuda needs a .cu TU compiled by nvcc");
+#endif
 }
 
 }  // namespace fusedops

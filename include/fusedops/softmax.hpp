@@ -3,15 +3,22 @@
 //
 // Public entry: fusedops::softmax and fusedops::log_softmax, ONNX Softmax / LogSoftmax (opset 13)
 // over any axis of a tensor of any rank (CPU backends). Each validates, then runs
-// impl_for<softmax_op, backend> (default: ops/softmax/softmax_generic.hpp).
+// impl_for<softmax_op, backend> (default: ops/softmax/softmax_generic.hpp). Each also has an
+// overload on device_view's for backend::cuda (kernels in arch/cuda/softmax.cuh, compiled only in
+// .cu TUs; elsewhere declared but failing to compile if used).
 #pragma once
 
 #include <type_traits>
 
+#include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/softmax/softmax_generic.hpp"
 #include "fusedops/ops/softmax/softmax_op.hpp"
+
+#if FUSEDOPS_HAS_CUDA
+#include "fusedops/arch/cuda/softmax.cuh"
+#endif
 
 namespace fusedops {
 
@@ -59,6 +66,45 @@ status log_softmax(std::enable_if_t<(R >= 1), view<const float, R>> x, view<floa
   if constexpr (B::is_cpu)
     impl_for_t<ops::softmax_op, B>::template run<true>(x, y, axis, threads);
   return {};
+}
+
+// --- backend::cuda -------------------------------------------------------------------------------
+
+namespace detail {
+template <bool Log, int R>
+status softmax_cuda_run(const device_view<const float, R>& x, const device_view<float, R>& y,
+                        int axis, cuda_stream stream, const char* op) {
+#if FUSEDOPS_HAS_CUDA
+  return arch::cuda::launch_softmax<Log, R>(x, y, axis, stream, op);
+#else
+  static_cast<void>(x), static_cast<void>(y), static_cast<void>(axis), static_cast<void>(stream);
+  return status::error(errc::unsupported, "%s: backend::cuda needs a .cu TU compiled by nvcc", op);
+#endif
+}
+}  // namespace detail
+
+/// softmax on device memory: `softmax<backend::cuda>(x, y, axis, stream)`. Same operation,
+/// argument rules, errors and special values as the CPU overload; only usable in a .cu TU compiled
+/// by nvcc.
+/// @param stream  the CUDA stream (a cudaStream_t) the kernel is enqueued on; nullptr: default.
+/// @return ok once enqueued (asynchronous), an argument error (nothing enqueued, y untouched), or
+///         errc::device_error if the launch failed. No allocation, no synchronisation.
+/// Accuracy: the CPU bounds (exp <= 2 ulp, fp32 sums; see arch/cuda/softmax.cuh).
+template <class B, int R>
+status softmax(std::enable_if_t<(R >= 1), device_view<const float, R>> x, device_view<float, R> y,
+               int axis = -1, cuda_stream stream = nullptr) {
+  require_backend<B, device_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(ops::softmax_op::validate<R>("softmax", x, y, axis));
+  return detail::softmax_cuda_run<false, R>(x, y, axis, stream, "softmax");
+}
+
+/// log_softmax on device memory: `log_softmax<backend::cuda>(x, y, axis, stream)`.
+template <class B, int R>
+status log_softmax(std::enable_if_t<(R >= 1), device_view<const float, R>> x,
+                   device_view<float, R> y, int axis = -1, cuda_stream stream = nullptr) {
+  require_backend<B, device_memory>();
+  FUSEDOPS_RETURN_IF_ERROR(ops::softmax_op::validate<R>("log_softmax", x, y, axis));
+  return detail::softmax_cuda_run<true, R>(x, y, axis, stream, "log_softmax");
 }
 
 }  // namespace fusedops

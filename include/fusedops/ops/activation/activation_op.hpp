@@ -20,8 +20,10 @@ struct activation_op {
   static constexpr const char* name = "activation";
 
   /// All argument checks; nothing is written before they pass.
-  template <int R>
-  static status validate(const view<const float, R>& x, const view<float, R>& y) noexcept {
+  /// Space: host_memory (CPU backends) or device_memory (backend::cuda); same checks and messages.
+  template <int R, class Space = host_memory>
+  static status validate(const view<const float, R, Space>& x,
+                         const view<float, R, Space>& y) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor(name, "x", x));
     FUSEDOPS_RETURN_IF_ERROR(checks::output(name, "y", y));
     FUSEDOPS_RETURN_IF_ERROR(
@@ -34,9 +36,9 @@ struct activation_op {
 /// a = x[..., 0:h], b = x[..., h:2h] (the first half is the gate), y [..., h].
 struct gated_activation_op {
   /// `op` is the public name used in messages ("swiglu" or "gated_activation").
-  template <int R>
-  static status validate(const char* op, const view<const float, R>& x,
-                         const view<float, R>& y) noexcept {
+  template <int R, class Space = host_memory>
+  static status validate(const char* op, const view<const float, R, Space>& x,
+                         const view<float, R, Space>& y) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, "x", x));
     FUSEDOPS_RETURN_IF_ERROR(checks::output(op, "y", y));
     const index_t last = x.shape(R - 1);

@@ -42,33 +42,62 @@ struct rms_norm_params {
   threading threads = threading::serial();
 };
 
+/// Options of layer_norm / add_layer_norm on backend::cuda: the same as layer_norm_params, with
+/// device views (and no threading policy: the stream is an argument of the call). T: the element
+/// type of x / y (float, or __half / __nv_bfloat16 with fp32 statistics); bias and residual_bias
+/// have it too, the statistics outputs are fp32.
+template <class T>
+struct device_layer_norm_params_of {
+  int axis = -1;
+  float epsilon = 1e-5f;
+  device_view<const T, 1> bias{};
+  device_view<const T, 1> residual_bias{};
+  device_view<float, 1> mean{};
+  device_view<float, 1> inv_std_dev{};
+};
+using device_layer_norm_params = device_layer_norm_params_of<float>;
+
+/// Options of rms_norm / add_rms_norm on backend::cuda (T: as above).
+template <class T>
+struct device_rms_norm_params_of {
+  int axis = -1;
+  float epsilon = 1e-5f;
+  device_view<const T, 1> residual_bias{};
+};
+using device_rms_norm_params = device_rms_norm_params_of<float>;
+
 namespace ops {
 
-/// Rank-free description of one normalization call, filled by the checks.
-struct norm_problem {
+/// Rank-free description of one normalization call, filled by the checks (T: the element type
+/// of the tensors; statistics are fp32).
+template <class T>
+struct basic_norm_problem {
   row_layout<4> rows;  ///< tensors: 0 x, 1 y, 2 residual, 3 sum
   index_t hidden = 0;
-  const float* x = nullptr;
-  float* y = nullptr;
-  const float* residual = nullptr;  ///< null: no residual (plain norm)
-  float* sum = nullptr;
-  const float* scale = nullptr;
-  const float* bias = nullptr;           ///< null: none
-  const float* residual_bias = nullptr;  ///< null: none
+  const T* x = nullptr;
+  T* y = nullptr;
+  const T* residual = nullptr;  ///< null: no residual (plain norm)
+  T* sum = nullptr;
+  const T* scale = nullptr;
+  const T* bias = nullptr;           ///< null: none
+  const T* residual_bias = nullptr;  ///< null: none
   float* mean = nullptr;                 ///< null: not requested
   index_t mean_stride = 0;
   float* inv_std = nullptr;
   index_t inv_std_stride = 0;
   float epsilon = 0;
 };
+using norm_problem = basic_norm_problem<float>;
 
-/// The arguments of any of the four entry points, as views (residual/sum empty when not fused).
-template <int R>
+/// The arguments of any of the four entry points, as views (residual/sum empty when not fused),
+/// all in one memory space (host_memory for the CPU backends, device_memory for backend::cuda),
+/// of element type T (float; backend::cuda also takes __half / __nv_bfloat16).
+template <int R, class Space = host_memory, class T = float>
 struct norm_args {
-  view<const float, R> x, residual;
-  view<float, R> sum, y;
-  view<const float, 1> scale, bias, residual_bias;
-  view<float, 1> mean, inv_std;
+  view<const T, R, Space> x, residual;
+  view<T, R, Space> sum, y;
+  view<const T, 1, Space> scale, bias, residual_bias;
+  view<float, 1, Space> mean, inv_std;
   int axis = -1;
   float epsilon = 0;
   bool fused = false;
@@ -77,9 +106,9 @@ struct norm_args {
 namespace norm_checks {
 
 /// Outputs and inputs that must not share a byte (stricter than in_place_or_disjoint).
-template <class T, class U, int R, int Q>
-status disjoint(const char* op, const char* out_name, const view<T, R>& out, const char* in_name,
-                const view<U, Q>& in) noexcept {
+template <class T, class U, int R, int Q, class S>
+status disjoint(const char* op, const char* out_name, const view<T, R, S>& out,
+                const char* in_name, const view<U, Q, S>& in) noexcept {
   if (out.empty() || in.empty()) return {};
   std::uintptr_t olo, ohi, ilo, ihi;
   checks::byte_range(out, olo, ohi);
@@ -93,9 +122,9 @@ status disjoint(const char* op, const char* out_name, const view<T, R>& out, con
 }
 
 /// A per-hidden vector (scale, bias, residual_bias): shape [hidden], unit stride.
-template <int R>
-status hidden_vector(const char* op, const char* name, const view<const float, 1>& v,
-                     index_t hidden, const view<const float, R>& x, int axis) noexcept {
+template <int R, class S, class T>
+status hidden_vector(const char* op, const char* name, const view<const T, 1, S>& v,
+                     index_t hidden, const view<const T, R, S>& x, int axis) noexcept {
   FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, name, v));
   if (v.shape(0) != hidden)
     return status::error(errc::shape_mismatch,
@@ -111,8 +140,8 @@ status hidden_vector(const char* op, const char* name, const view<const float, 1
 }
 
 /// The normalized dimensions of a tensor must flatten to one unit-stride run.
-template <class T, int R>
-status hidden_run(const char* op, const char* name, const view<T, R>& v, int axis) noexcept {
+template <class T, int R, class S>
+status hidden_run(const char* op, const char* name, const view<T, R, S>& v, int axis) noexcept {
   if (hidden_is_contiguous<R>(v.shape(), v.strides(), axis)) return {};
   return status::error(errc::bad_stride,
                        "%s: the normalized dimensions [%d, %d) of '%s' (shape %s, strides %s) "
@@ -124,10 +153,11 @@ status hidden_run(const char* op, const char* name, const view<T, R>& v, int axi
 }  // namespace norm_checks
 
 /// All checks of the four normalization entry points (`op` names the entry point); on success
-/// fills `out`. Nothing is written before they pass.
-template <int R>
-status validate_norm(const char* op, const norm_args<R>& a, bool has_stats_outputs,
-                     norm_problem& out) noexcept {
+/// fills `out`. Nothing is written before they pass. The same checks and messages in both memory
+/// spaces (the norm_problem holds raw pointers of a's space).
+template <int R, class Space, class T>
+status validate_norm(const char* op, const norm_args<R, Space, T>& a, bool has_stats_outputs,
+                     basic_norm_problem<T>& out) noexcept {
   static_assert(R >= 1, "normalization needs a tensor of rank >= 1");
   namespace nc = norm_checks;
   FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, "x", a.x));
@@ -178,7 +208,7 @@ status validate_norm(const char* op, const norm_args<R>& a, bool has_stats_outpu
   }
   if (has_stats_outputs) {
     const char* names[2] = {"mean", "inv_std_dev"};
-    const view<float, 1>* stats[2] = {&a.mean, &a.inv_std};
+    const view<float, 1, Space>* stats[2] = {&a.mean, &a.inv_std};
     for (int i = 0; i < 2; ++i) {
       if (stats[i]->empty() && rows > 0) continue;  // not requested
       FUSEDOPS_RETURN_IF_ERROR(checks::output(op, names[i], *stats[i]));
@@ -196,7 +226,7 @@ status validate_norm(const char* op, const norm_args<R>& a, bool has_stats_outpu
   // never each other. Everything else is disjoint from the outputs.
   FUSEDOPS_RETURN_IF_ERROR(checks::in_place_or_disjoint(op, "y", a.y, "x", a.x));
   const char* in_names[3] = {"scale", "bias", "residual_bias"};
-  const view<const float, 1>* ins[3] = {&a.scale, &a.bias, &a.residual_bias};
+  const view<const T, 1, Space>* ins[3] = {&a.scale, &a.bias, &a.residual_bias};
   for (int i = 0; i < 3; ++i)
     FUSEDOPS_RETURN_IF_ERROR(nc::disjoint(op, "y", a.y, in_names[i], *ins[i]));
   if (a.fused) {
@@ -210,9 +240,9 @@ status validate_norm(const char* op, const norm_args<R>& a, bool has_stats_outpu
   }
   if (has_stats_outputs) {
     const char* names[2] = {"mean", "inv_std_dev"};
-    const view<float, 1>* stats[2] = {&a.mean, &a.inv_std};
+    const view<float, 1, Space>* stats[2] = {&a.mean, &a.inv_std};
     for (int i = 0; i < 2; ++i) {
-      const view<float, 1>& s = *stats[i];
+      const view<float, 1, Space>& s = *stats[i];
       FUSEDOPS_RETURN_IF_ERROR(nc::disjoint(op, names[i], s, "x", a.x));
       FUSEDOPS_RETURN_IF_ERROR(nc::disjoint(op, names[i], s, "y", a.y));
       FUSEDOPS_RETURN_IF_ERROR(nc::disjoint(op, names[i], s, "residual", a.residual));
@@ -226,7 +256,7 @@ status validate_norm(const char* op, const norm_args<R>& a, bool has_stats_outpu
   const dims<R>* strides[4] = {&a.x.strides(), &a.y.strides(),
                                a.fused ? &a.residual.strides() : &a.x.strides(),
                                a.fused ? &a.sum.strides() : &a.y.strides()};
-  out = norm_problem{};
+  out = basic_norm_problem<T>{};
   out.rows = row_layout<4>::make<R>(a.x.shape(), strides, axis);
   out.hidden = hidden;
   out.x = a.x.data();

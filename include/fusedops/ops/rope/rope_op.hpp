@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "fusedops/core/checks.hpp"
 #include "fusedops/core/tensor_view.hpp"
@@ -25,6 +26,19 @@ struct rotary_embedding_params {
   view<const std::int64_t, 2> position_ids{};
   index_t position_offset = 0;  ///< 2-D caches without position_ids only; >= 0
   threading threads = threading::serial();
+};
+
+/// Options of rotary_embedding on backend::cuda: rotary_embedding_params with device views (and no
+/// threading policy: the stream is an argument of the call). Device position_ids cannot be read by
+/// the host checks without a synchronisation: their values are not range-checked there; a token
+/// whose id lies outside the cache rows gets NaN in its rotated elements (nothing out of bounds is
+/// read).
+struct device_rotary_embedding_params {
+  bool interleaved = false;
+  index_t num_heads = 0;
+  index_t rotary_embedding_dim = 0;
+  device_view<const std::int64_t, 2> position_ids{};
+  index_t position_offset = 0;
 };
 
 namespace ops {
@@ -50,10 +64,15 @@ struct rope_problem {
 struct rotary_embedding_op {
   static constexpr const char* name = "rotary_embedding";
 
-  template <int XR, int CR>
-  static status validate(const view<const float, XR>& x, const view<const float, CR>& cos_cache,
-                         const view<const float, CR>& sin_cache, const view<float, XR>& y,
-                         const rotary_embedding_params& p, rope_problem& out) noexcept {
+  /// All checks (same messages in both memory spaces). Space: host_memory with
+  /// rotary_embedding_params, or device_memory with device_rotary_embedding_params, whose
+  /// position_ids values are not read (see there).
+  template <int XR, int CR, class Space = host_memory, class Params = rotary_embedding_params>
+  static status validate(const view<const float, XR, Space>& x,
+                         const view<const float, CR, Space>& cos_cache,
+                         const view<const float, CR, Space>& sin_cache,
+                         const view<float, XR, Space>& y, const Params& p,
+                         rope_problem& out) noexcept {
     static_assert(XR == 3 || XR == 4,
                   "rotary_embedding: x is [B, S, H·D] (3-D) or [B, H, S, D] (4-D)");
     static_assert(CR == 2 || CR == 3,
@@ -108,7 +127,7 @@ struct rotary_embedding_op {
                            "%s: argument 'cos_cache' has shape %s; its last dimension must be "
                            "rotary_embedding_dim / 2 = %td",
                            op, cos_cache.shape_string().c_str(), half);
-    const view<const float, CR>* caches[2] = {&cos_cache, &sin_cache};
+    const view<const float, CR, Space>* caches[2] = {&cos_cache, &sin_cache};
     const char* cache_names[2] = {"cos_cache", "sin_cache"};
     for (int i = 0; i < 2; ++i)
       if (half > 1 && caches[i]->stride(CR - 1) != 1)
@@ -140,16 +159,18 @@ struct rotary_embedding_op {
           return status::error(errc::invalid_argument,
                                "%s: give 'position_ids' or 'position_offset' (%td), not both", op,
                                p.position_offset);
-        for (index_t b = 0; b < r.batch; ++b)
-          for (index_t s = 0; s < r.seq; ++s) {
-            const std::int64_t id = p.position_ids(b, s);
-            if (id < 0 || id >= max_pos)
-              return status::error(errc::invalid_argument,
-                                   "%s: position_ids[%td, %td] = %lld is outside the cache rows "
-                                   "[0, %td) of 'cos_cache' %s",
-                                   op, b, s, static_cast<long long>(id), max_pos,
-                                   cos_cache.shape_string().c_str());
-          }
+        if constexpr (std::is_same_v<Space, host_memory>) {  // device ids: see the params
+          for (index_t b = 0; b < r.batch; ++b)
+            for (index_t s = 0; s < r.seq; ++s) {
+              const std::int64_t id = p.position_ids(b, s);
+              if (id < 0 || id >= max_pos)
+                return status::error(errc::invalid_argument,
+                                     "%s: position_ids[%td, %td] = %lld is outside the cache rows "
+                                     "[0, %td) of 'cos_cache' %s",
+                                     op, b, s, static_cast<long long>(id), max_pos,
+                                     cos_cache.shape_string().c_str());
+            }
+        }
         r.ids = p.position_ids.data();
         r.id_b = p.position_ids.stride(0), r.id_s = p.position_ids.stride(1);
       } else {

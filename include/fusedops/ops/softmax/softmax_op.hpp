@@ -16,9 +16,10 @@ namespace fusedops::ops {
 struct softmax_op {
   /// All argument checks; nothing is written before they pass. `op` is the public name used in
   /// messages ("softmax" / "log_softmax"); on success `axis` is made non-negative.
-  template <int R>
-  static status validate(const char* op, const view<const float, R>& x, const view<float, R>& y,
-                         int& axis) noexcept {
+  /// Space: host_memory (CPU backends) or device_memory (backend::cuda); same checks and messages.
+  template <int R, class Space = host_memory>
+  static status validate(const char* op, const view<const float, R, Space>& x,
+                         const view<float, R, Space>& y, int& axis) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, "x", x));
     FUSEDOPS_RETURN_IF_ERROR(checks::output(op, "y", y));
     FUSEDOPS_RETURN_IF_ERROR(
