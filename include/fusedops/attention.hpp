@@ -5,7 +5,9 @@
 // as one flash-style pass over K and V (ops/attention/tile_loop.hpp): no Sq × Skv buffer, every
 // mask fused into the tile loop, whole key blocks the causal rule, the window or the valid length
 // remove are skipped. Validates, then runs impl_for<attention_op, backend> (default: the
-// width-generic implementation in ops/attention/attention_generic.hpp).
+// width-generic implementation in ops/attention/attention_generic.hpp). On device memory
+// (backend::cuda, .cu TUs only) the same operator runs the FlashAttention-2-style kernels of
+// arch/cuda/attention/ on fp32, fp16 or bf16 views, with device_attention_params and a stream.
 //
 // Example: Llama-style GQA prefill over [B, S, H·D] projections (no copies):
 //   using namespace fusedops;
@@ -32,16 +34,22 @@
 // (Query index i here is the row in q; add the causal offset yourself for absolute positions.)
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <type_traits>
 
 #include "fusedops/core/aligned_buffer.hpp"
+#include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/ops/attention/attention_generic.hpp"
 #include "fusedops/ops/attention/attention_op.hpp"
 #include "fusedops/ops/attention/kv_cache.hpp"
 #include "fusedops/ops/attention/masks.hpp"
 #include "fusedops/ops/attention/qk_output.hpp"
+
+#if FUSEDOPS_HAS_CUDA
+#include "fusedops/arch/cuda/attention.cuh"
+#endif
 
 namespace fusedops {
 
@@ -161,6 +169,63 @@ std::size_t attention_workspace_size(view<const float, 4> q, view<const float, 4
     return 0;
   using impl = impl_for_t<ops::attention_op, B>;
   return static_cast<std::size_t>(impl::make_plan(pr, p.threads.concurrency()).total_floats());
+}
+
+/// fusedops::attention on device memory: `attention<backend::cuda>(q, k, v, out, params,
+/// stream)`, the same operator on fp32, fp16 or bf16 tensors (q, k, v, out all of one type).
+///
+/// Only usable in a .cu translation unit compiled by nvcc. fp16/bf16 with Dqk = Dv in {64, 128},
+/// unit stride along D, other strides multiples of 8 and 16-byte aligned pointers run the
+/// FlashAttention-2-style tensor-core kernel (mma.sync, sm_80+; fp32 accumulation, P rounded to
+/// the input type before P·V, as FlashAttention does); everything else (fp32, other head sizes up
+/// to Dv = 256, any strides) runs a SIMT kernel with fp32 arithmetic. Same semantics as the CPU
+/// operator for the features of device_attention_params (causal with offset, windows, float and
+/// bool masks, softcap, GQA/MQA, valid lengths; fully masked rows give 0). NaN in Q or K reaches
+/// the rows whose scores it enters; on the tensor-core kernel NaN in V may also reach rows that
+/// share the key tile but do not attend the key (0 · NaN in P·V).
+/// @param p       device_attention_params; workspace per attention_workspace_size.
+/// @param stream  the CUDA stream the kernels are enqueued on (nullptr: the default stream).
+/// @return ok once enqueued (asynchronous), an argument error (nothing enqueued, out untouched),
+///         errc::buffer_too_small for a too small workspace, errc::unsupported for shapes the
+///         kernels do not cover, or errc::device_error if a launch failed. No allocation, no
+///         synchronisation.
+template <class B, class TQ, class TK, class TV, class TO>
+status attention(device_view<TQ, 4> q, device_view<TK, 4> k, device_view<TV, 4> v,
+                 device_view<TO, 4> out, const device_attention_params& p = {},
+                 cuda_stream stream = nullptr) noexcept {
+  using T = std::remove_const_t<TQ>;
+  static_assert(std::is_same_v<T, std::remove_const_t<TK>> &&
+                    std::is_same_v<T, std::remove_const_t<TV>> && std::is_same_v<T, TO>,
+                "fusedops: attention on backend::cuda needs q, k, v and out of one element type "
+                "(float, __half or __nv_bfloat16) and a non-const out");
+  require_backend<B, device_memory>();
+  const device_view<const T, 4> cq(q), ck(k), cv(v);
+  FUSEDOPS_RETURN_IF_ERROR(ops::attention_op::validate_device(cq, ck, cv, out, p));
+#if FUSEDOPS_HAS_CUDA
+  const auto pl = ops::attention_detail::device_plan::make(
+      q.shape(0), q.shape(1), k.shape(1), q.shape(2), k.shape(2), v.shape(3), p.kv_splits);
+  return arch::cuda::launch_attention(cq, ck, cv, out, p, pl, stream);
+#else
+  // Unreachable: require_backend has already stopped the compilation. Keeps the body well formed.
+  static_cast<void>(stream);
+  return status::error(errc::unsupported,
+                       "attention: backend::cuda needs a .cu TU compiled by nvcc");
+#endif
+}
+
+/// Floats of device workspace attention<backend::cuda>(q, k, v, out, p) needs (0 when the call
+/// does not split the keys); pass at least this much in device_attention_params::workspace.
+/// 0 for invalid arguments (the call itself reports them).
+template <class B, class TQ, class TK, class TV, class TO>
+std::size_t attention_workspace_size(device_view<TQ, 4> q, device_view<TK, 4> k,
+                                     device_view<TV, 4> v, device_view<TO, 4> out,
+                                     const device_attention_params& p = {}) noexcept {
+  using T = std::remove_const_t<TQ>;
+  const device_view<const T, 4> cq(q), ck(k), cv(v);
+  if (!ops::attention_op::validate_device(cq, ck, cv, out, p).ok()) return 0;
+  return ops::attention_detail::device_plan::make(q.shape(0), q.shape(1), k.shape(1), q.shape(2),
+                                                  k.shape(2), v.shape(3), p.kv_splits)
+      .workspace_floats;
 }
 
 }  // namespace fusedops

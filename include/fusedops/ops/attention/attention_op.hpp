@@ -13,7 +13,9 @@
 // checks run before any output is written.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -98,6 +100,76 @@ struct attention_params {
   bool allow_allocation = true;
 };
 
+/// Options of fusedops::attention on device memory (backend::cuda): the subset of
+/// attention_params the CUDA kernels implement, with device views. ALiBi, sinks, score_mod,
+/// the KV cache (past/present) and qk_output are not available on the GPU yet.
+struct device_attention_params {
+  float scale = 0.0f;    ///< as attention_params::scale (0: 1/sqrt(Dqk))
+  float softcap = 0.0f;  ///< as attention_params::softcap
+  bool is_causal = false;
+  index_t causal_offset = attention_params::bottom_right;  ///< as attention_params
+  index_t window_left = -1, window_right = -1;              ///< as attention_params
+  /// As attention_params::float_mask / bool_mask, in device memory ([B, Hq, Sq, M], M <= Skv,
+  /// stride 0 on broadcast dimensions, as attention_mask_view builds them for host views).
+  device_view<const float, 4> float_mask{};
+  device_view<const bool, 4> bool_mask{};
+  /// As attention_params::nonpad_kv_seqlen, in device memory. Its values cannot be checked on
+  /// the host without a synchronisation: the kernels clamp each to [0, Skv].
+  device_view<const std::int64_t, 1> nonpad_kv_seqlen{};
+  /// Split-KV: the number of key ranges each query block is split into (partial results in the
+  /// workspace, then a combine kernel). 0: automatic (splits only when there are too few query
+  /// blocks to fill the GPU, e.g. decode); 1: never split.
+  index_t kv_splits = 0;
+  /// Scratch in device memory, attention_workspace_size<backend::cuda>(...) floats (0 when the
+  /// call does not split). Never allocated by the call: too small is errc::buffer_too_small.
+  device_view<float, 1> workspace{};
+};
+
+namespace ops::attention_detail {
+
+/// How the CUDA flash kernel (arch/cuda/attention/flash_kernel.cuh) covers a call: blocks of
+/// block_rows query rows (128 for prefill, FlashAttention-2's shape; 64 when a (batch, head
+/// block)'s rows fit in 64, e.g. decode); `pack` query heads of one KV head share a block when a
+/// whole group's rows fit in a 64-row block (GQA decode: the KV tiles are then read once for the
+/// group); `splits` key ranges per block (split-KV) when there are too few query blocks to fill
+/// the GPU, their partial (O, m, l) in the workspace. Host arithmetic only: the size query and
+/// the launcher agree.
+struct device_plan {
+  static constexpr index_t small_block_rows = 64, large_block_rows = 128, block_keys = 64;
+  index_t pack = 1, block_rows = small_block_rows, row_blocks = 0, head_blocks = 0, splits = 1;
+  std::size_t workspace_floats = 0;
+
+  static device_plan make(index_t batch, index_t hq, index_t hkv, index_t sq, index_t skv,
+                          index_t dv, index_t requested_splits) noexcept {
+    device_plan pl;
+    const index_t group = hkv > 0 ? hq / hkv : 1;
+    pl.pack = group > 1 && group * sq <= small_block_rows ? group : 1;
+    pl.block_rows = pl.pack * sq <= small_block_rows ? small_block_rows : large_block_rows;
+    pl.row_blocks = (pl.pack * sq + pl.block_rows - 1) / pl.block_rows;
+    pl.head_blocks = hq / pl.pack;
+    const index_t blocks = pl.row_blocks * pl.head_blocks * batch;
+    const index_t tiles = (skv + block_keys - 1) / block_keys;
+    // Automatic: about one block on each of ~132 SMs (H100), each split at least two key tiles
+    // long; at most 64 splits (the combine pass reads them all). Measured on decode (H100, B8
+    // Hq32 Hkv8 Skv32768: 2-3 splits 0.38 ms, 9 splits 0.40, 32 splits 0.39, none 0.63): one
+    // block per SM already streams K and V at ~2.8 TB/s, and each extra split adds a pipeline
+    // fill and combine-pass work.
+    constexpr index_t target_blocks = 132, max_splits = 64;
+    if (requested_splits > 0)
+      pl.splits = std::min<index_t>({requested_splits, std::max<index_t>(tiles, 1), 65535});
+    else if (blocks > 0 && blocks < target_blocks && tiles >= 4)
+      pl.splits = std::min<index_t>(
+          {(target_blocks + blocks - 1) / blocks, tiles / 2, max_splits});
+    if (pl.splits > 1)
+      pl.workspace_floats =
+          static_cast<std::size_t>(pl.splits) * static_cast<std::size_t>(batch * hq * sq) *
+          static_cast<std::size_t>(dv + 2);
+    return pl;
+  }
+};
+
+}  // namespace ops::attention_detail
+
 /// The default score functor of fusedops::attention: the identity. The tile loop tests for this
 /// type at compile time, so a call without a functor does no per-score work for it.
 struct no_score_mod {
@@ -133,8 +205,8 @@ struct attention_problem {
 struct attention_op {
   static constexpr const char* name = "attention";
 
-  template <class T>
-  static status input(const char* arg, const view<const T, 4>& x) noexcept {
+  template <class T, class S>
+  static status input(const char* arg, const view<const T, 4, S>& x) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor(name, arg, x));
     for (int d = 0; d < 4; ++d)
       if (x.stride(d) < 0)
@@ -146,19 +218,26 @@ struct attention_op {
   template <class T>
   static status mask(const char* arg, const view<const T, 4>& m,
                      const attention_problem& p) noexcept {
+    return mask(arg, m, p.batch, p.hq, p.sq, p.skv);
+  }
+
+  /// A float / bool mask in memory space S against [batch, hq, sq, <= skv].
+  template <class T, class S>
+  static status mask(const char* arg, const view<const T, 4, S>& m, index_t batch, index_t hq,
+                     index_t sq, index_t skv) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(input(arg, m));
-    if (m.shape(0) != p.batch || m.shape(1) != p.hq || m.shape(2) != p.sq || m.shape(3) > p.skv)
+    if (m.shape(0) != batch || m.shape(1) != hq || m.shape(2) != sq || m.shape(3) > skv)
       return status::error(errc::shape_mismatch,
                            "%s: argument '%s' has shape %s, expected [%td, %td, %td, <= %td] "
                            "([B, Hq, Sq, Skv] with stride 0 on broadcast dimensions; see "
                            "attention_mask_view)",
-                           name, arg, m.shape_string().c_str(), p.batch, p.hq, p.sq, p.skv);
+                           name, arg, m.shape_string().c_str(), batch, hq, sq, skv);
     return {};
   }
 
-  template <class T, int R>
-  static status disjoint(const view<float, 4>& out, const char* in_name,
-                         const view<const T, R>& in, const char* out_name = "out") noexcept {
+  template <class O, class T, int R, class S>
+  static status disjoint(const view<O, 4, S>& out, const char* in_name,
+                         const view<const T, R, S>& in, const char* out_name = "out") noexcept {
     std::uintptr_t olo, ohi, ilo, ihi;
     checks::byte_range(out, olo, ohi);
     checks::byte_range(in, ilo, ihi);
@@ -223,10 +302,12 @@ struct attention_op {
     return {};
   }
 
-  /// All argument checks; on success `pr` describes the call.
-  static status validate(const view<const float, 4>& q, const view<const float, 4>& k,
-                         const view<const float, 4>& v, const view<float, 4>& out,
-                         const attention_params& a, attention_problem& pr) noexcept {
+  /// The checks every memory space shares, in this order: q, k, v, out (tensors, strides,
+  /// shapes), then softcap, scale and the window sizes.
+  template <class T, class O, class S>
+  static status common(const view<const T, 4, S>& q, const view<const T, 4, S>& k,
+                       const view<const T, 4, S>& v, const view<O, 4, S>& out, float scale,
+                       float softcap, index_t window_left, index_t window_right) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(input("q", q));
     FUSEDOPS_RETURN_IF_ERROR(input("k", k));
     FUSEDOPS_RETURN_IF_ERROR(input("v", v));
@@ -251,18 +332,71 @@ struct attention_op {
     const dims<4> expected{b, hq, sq, dv};
     FUSEDOPS_RETURN_IF_ERROR(checks::shape_equals<4>(name, "out", out.shape(), expected,
                                                      "[B, Hq, Sq] of 'q' and Dv of 'v'"));
-    if (!(a.softcap >= 0.0f) || !std::isfinite(a.softcap))
+    if (!(softcap >= 0.0f) || !std::isfinite(softcap))
       return status::error(errc::invalid_argument,
                            "%s: 'softcap' is %g, expected a finite value >= 0 (0 = off)", name,
-                           double(a.softcap));
-    if (!std::isfinite(a.scale))
+                           double(softcap));
+    if (!std::isfinite(scale))
       return status::error(errc::invalid_argument, "%s: 'scale' is %g, expected a finite value",
-                           name, double(a.scale));
-    if (a.window_left < -1 || a.window_right < -1)
+                           name, double(scale));
+    if (window_left < -1 || window_right < -1)
       return status::error(errc::invalid_argument,
                            "%s: window sizes are %td (left) and %td (right), expected >= 0 or -1 "
                            "(unbounded)",
-                           name, a.window_left, a.window_right);
+                           name, window_left, window_right);
+    return {};
+  }
+
+  /// All argument checks of the device overload (backend::cuda): the same checks and messages
+  /// as validate, except the values of nonpad_kv_seqlen, which live on the device (clamped by
+  /// the kernels).
+  template <class T, class O>
+  static status validate_device(const device_view<const T, 4>& q, const device_view<const T, 4>& k,
+                                const device_view<const T, 4>& v, const device_view<O, 4>& out,
+                                const device_attention_params& a) noexcept {
+    FUSEDOPS_RETURN_IF_ERROR(
+        common(q, k, v, out, a.scale, a.softcap, a.window_left, a.window_right));
+    const index_t b = q.shape(0), hq = q.shape(1), sq = q.shape(2), skv = k.shape(2);
+    if (a.float_mask.data() != nullptr || !a.float_mask.empty()) {
+      FUSEDOPS_RETURN_IF_ERROR(mask("float_mask", a.float_mask, b, hq, sq, skv));
+      FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "float_mask", a.float_mask));
+    }
+    if (a.bool_mask.data() != nullptr || !a.bool_mask.empty()) {
+      FUSEDOPS_RETURN_IF_ERROR(mask("bool_mask", a.bool_mask, b, hq, sq, skv));
+      FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "bool_mask", a.bool_mask));
+    }
+    if (a.nonpad_kv_seqlen.data() != nullptr || !a.nonpad_kv_seqlen.empty()) {
+      FUSEDOPS_RETURN_IF_ERROR(checks::tensor(name, "nonpad_kv_seqlen", a.nonpad_kv_seqlen));
+      if (a.nonpad_kv_seqlen.shape(0) != b)
+        return status::error(errc::shape_mismatch,
+                             "%s: argument 'nonpad_kv_seqlen' has shape %s, expected [%td] (the "
+                             "batch of 'q')",
+                             name, a.nonpad_kv_seqlen.shape_string().c_str(), b);
+    }
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "q", q));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "k", k));
+    FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "v", v));
+    if (a.kv_splits < 0)
+      return status::error(errc::invalid_argument, "%s: 'kv_splits' is %td, expected >= 0", name,
+                           a.kv_splits);
+    if (a.workspace.data() == nullptr && !a.workspace.empty())
+      return status::error(errc::null_pointer, "%s: 'workspace' has %td floats but a null pointer",
+                           name, a.workspace.shape(0));
+    if (a.workspace.stride(0) != 1 && a.workspace.shape(0) > 1)
+      return status::error(errc::bad_stride, "%s: 'workspace' must be contiguous (stride 1)", name);
+    if (a.workspace.shape(0) > 0)
+      FUSEDOPS_RETURN_IF_ERROR(disjoint(out, "workspace", device_view<const float, 1>(a.workspace)));
+    return {};
+  }
+
+  /// All argument checks; on success `pr` describes the call.
+  static status validate(const view<const float, 4>& q, const view<const float, 4>& k,
+                         const view<const float, 4>& v, const view<float, 4>& out,
+                         const attention_params& a, attention_problem& pr) noexcept {
+    FUSEDOPS_RETURN_IF_ERROR(common(q, k, v, out, a.scale, a.softcap, a.window_left,
+                                    a.window_right));
+    const index_t b = q.shape(0), hq = q.shape(1), sq = q.shape(2), dqk = q.shape(3);
+    const index_t hkv = k.shape(1), skv = k.shape(2), dv = v.shape(3);
     pr = attention_problem{};
     pr.q = q, pr.k = k, pr.v = v, pr.out = out;
     pr.batch = b, pr.hq = hq, pr.hkv = hkv, pr.group = hkv == 0 ? 1 : hq / hkv;
