@@ -22,26 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "bench_checks.cuh"
 #include "fusedops/gemm.hpp"
 
 namespace {
 
-#define CHECK_CUDA(call)                                                                          \
-  do {                                                                                            \
-    const cudaError_t e_ = (call);                                                                \
-    if (e_ != cudaSuccess) {                                                                      \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                               \
-    }                                                                                             \
-  } while (0)
-#define CHECK_CUBLAS(call)                                                                       \
-  do {                                                                                           \
-    const cublasStatus_t s_ = (call);                                                            \
-    if (s_ != CUBLAS_STATUS_SUCCESS) {                                                           \
-      std::fprintf(stderr, "%s:%d: %s: cuBLAS status %d\n", __FILE__, __LINE__, #call, int(s_)); \
-      std::exit(1);                                                                              \
-    }                                                                                            \
-  } while (0)
 
 using fusedops::device_view;
 using fusedops::index_t;
