@@ -95,7 +95,8 @@ void row(const char* op, const char* impl, const std::string& shape, const char*
 /// cuBLAS computing the same row-major product as Cᵀ = Wᵀ·Aᵀ in its column-major terms.
 template <class T, class TC>
 void bench_shape(cublasHandle_t blas, cublasLtHandle_t lt, cudaStream_t s, index_t m, index_t n,
-                 index_t k, bool weight_nk, int reps, void* lt_ws, std::size_t lt_ws_size) {
+                 index_t k, bool weight_nk, int reps, void* lt_ws, std::size_t lt_ws_size,
+                 bool tf32 = false) {
   T* a = device_random<T>(std::size_t(m * k), 1);
   T* w = device_random<T>(std::size_t(k * n), 2);
   float* bias = device_random<float>(std::size_t(n), 3);
@@ -104,20 +105,20 @@ void bench_shape(cublasHandle_t blas, cublasLtHandle_t lt, cudaStream_t s, index
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const std::string shape = std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
                             (weight_nk ? " W[N,K]" : " W[K,N]");
-  const std::string types = std::string(name_of<T>()) + "->" + name_of<TC>();
+  const std::string types =
+      std::string(name_of<T>()) + (tf32 ? "(tf32)" : "") + "->" + name_of<TC>();
 
   const device_view<const T, 2> va(a, {m, k});
   const device_view<const T, 2> vw = weight_nk ? device_view<const T, 2>(w, {n, k}).transpose()
                                                : device_view<const T, 2>(w, {k, n});
   const device_view<TC, 2> vc(c, {m, n});
 
-  // cuBLAS plain GEMM, fp32 compute.
+  // cuBLAS plain GEMM, fp32 compute (TF32 tensor cores for a tf32 row, as fusedops then).
   const float one = 1.f, zero = 0.f;
   CHECK_CUBLAS(cublasSetStream(blas, s));
   const cublasOperation_t op_w = weight_nk ? CUBLAS_OP_T : CUBLAS_OP_N;
   const int ldw = int(weight_nk ? k : n);
-  const cublasComputeType_t compute =
-      std::is_same_v<T, float> ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F;
+  const cublasComputeType_t compute = tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   auto cublas_call = [&] {
     CHECK_CUBLAS(cublasGemmEx(blas, op_w, CUBLAS_OP_N, int(n), int(m), int(k), &one, w,
                               cuda_type<T>(), ldw, a, cuda_type<T>(), int(k), &zero, c,
@@ -126,9 +127,10 @@ void bench_shape(cublasHandle_t blas, cublasLtHandle_t lt, cudaStream_t s, index
   const timing ref = time_calls(cublas_call, reps, s);
   row("gemm", "cublas", shape, types.c_str(), flops, ref, ref.median_ms);
 
+  fusedops::device_gemm_params<TC> params;
+  params.allow_tf32 = tf32;
   auto ours = [&](const auto& ep) {
-    const fusedops::status st = fusedops::gemm<fusedops::backend::cuda>(
-        va, vw, vc, ep, fusedops::device_gemm_params<TC>{}, s);
+    const fusedops::status st = fusedops::gemm<fusedops::backend::cuda>(va, vw, vc, ep, params, s);
     if (!st.ok()) {
       std::fprintf(stderr, "fusedops gemm: %s\n", st.message());
       std::exit(1);
@@ -221,6 +223,7 @@ int main(int argc, char** argv) {
   bench_shape<bf16, float>(blas, lt, s, 4096, 4096, 4096, true, reps, lt_ws, lt_ws_size);
   bench_shape<__half, __half>(blas, lt, s, 4096, 4096, 4096, true, reps, lt_ws, lt_ws_size);
   bench_shape<float, float>(blas, lt, s, 4096, 4096, 4096, false, reps / 3 + 1, lt_ws, lt_ws_size);
+  bench_shape<float, float>(blas, lt, s, 4096, 4096, 4096, true, reps, lt_ws, lt_ws_size, true);
   bench_shape<bf16, bf16>(blas, lt, s, 128, 4096, 4096, true, reps, lt_ws, lt_ws_size);
 
   cudaFree(lt_ws);

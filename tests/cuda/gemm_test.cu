@@ -105,6 +105,9 @@ struct matrix {
 ///   lipschitz · 2·gamma_K · scale + rel · |want| + abs · (1 + |pre|).
 struct epi_error {
   double lipschitz = 1.0, rel = 0.0, abs = 0.0;
+  /// Run with device_gemm_params::allow_tf32: TF32 keeps 10 mantissa bits of each fp32 input,
+  /// so every product may carry up to 2^-9 more relative error (added to gamma below).
+  bool tf32 = false;
 };
 
 /// Runs c = ep(alpha · a·b + beta · c_in) on the GPU and compares it with the oracle.
@@ -135,6 +138,7 @@ void check_against(index_t m, index_t n, index_t k, layout la, layout lb, const 
   device_gemm_params<TC> p;
   p.alpha = alpha, p.beta = beta;
   p.c_in = device_view<const TC, 2>(cin_dev.get(), {m, n}, cin_strides);
+  p.allow_tf32 = err.tf32;
   stream_guard stream;
   const status s = fusedops::gemm<cuda>(a.device(), b.device(),
                                         device_view<TC, 2>(c_dev.get(), {m, n}, {ldc, 1}), dev_ep,
@@ -151,7 +155,7 @@ void check_against(index_t m, index_t n, index_t k, layout la, layout lb, const 
   // doubled because the tensor cores of sm_80/sm_90 add each k-group's products with truncation
   // rather than round-to-nearest (up to 1 ulp per step instead of 1/2); the epilogue's terms as
   // in the CPU GEMM tests; plus the rounding of the stored result to TC.
-  const double gamma = 2.0 * tol::gemm_gamma(long(k));
+  const double gamma = 2.0 * tol::gemm_gamma(long(k)) + (err.tf32 ? std::ldexp(1.0, -9) : 0.0);
   const double rel = err.rel + store_roundoff<TC>();
   index_t bad = 0, stray = 0;
   std::string first;
@@ -245,6 +249,28 @@ TEST_CASE("cuda gemm: grids of 128 x 256 tiles (the sm_90a kernel's wide tiles),
                                               false, 51);
   check_against<__half, float>(1200, 4096, 136, {false, 0}, {true, 8}, epilogue::none{},
                                epilogue::none{}, {}, 1.0f, 0.5f, true, 52);
+}
+
+TEST_CASE("cuda gemm: fp32 with allow_tf32 (Hopper: TMA + wgmma in TF32)") {
+  // [N, K] weights with 16-byte rows take the TF32 kernel on an sm_90a build on Hopper (M = 1;
+  // K = 15 inside padded rows, the map zero-filling past K; alpha/beta; wide grids in both
+  // arrangements); K = 30 rows (120 bytes) stay on the exact SIMT kernel. The bound adds TF32's
+  // input rounding (epi_error::tf32).
+  const epi_error tf32{1, 0, 0, true};
+  check_against<float, float>(1, 24, 8, {false, 0}, {true, 0}, epilogue::none{}, epilogue::none{},
+                              tf32, 1.0f, 0.0f, false, 61);
+  check_against<float, float>(7, 16, 15, {false, 1}, {true, 1}, epilogue::none{},
+                              epilogue::none{}, tf32, 1.0f, 0.0f, false, 62);
+  check_against<float, float>(129, 136, 72, {false, 0}, {true, 4}, epilogue::none{},
+                              epilogue::none{}, tf32, 1.0f, 0.0f, false, 63);
+  check_against<float, float>(300, 520, 1000, {false, 0}, {true, 0}, epilogue::none{},
+                              epilogue::none{}, tf32, 0.5f, 0.25f, false, 64);
+  check_against<float, float>(65, 70, 30, {false, 0}, {true, 0}, epilogue::none{},
+                              epilogue::none{}, tf32, 1.0f, 0.0f, false, 65);
+  check_against<float, float>(1030, 4100, 64, {false, 0}, {true, 0}, epilogue::none{},
+                              epilogue::none{}, tf32, 1.0f, 0.0f, false, 66);
+  check_against<float, float>(1031, 4103, 200, {false, 0}, {true, 0}, user_ep{}, user_ep{},
+                              {1, tol::gemm_node_rel, 0, true}, 1.0f, 0.0f, false, 67);
 }
 
 TEST_CASE("cuda gemm: alpha, beta and C_in (full, broadcast row)") {

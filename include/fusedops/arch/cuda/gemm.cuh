@@ -62,6 +62,16 @@ mma_layout mma_layout_for(const gemm::args<T, TC>& g, int cc_major) noexcept {
   }
 }
 
+/// Whether fp32 operands can take the TF32 TMA kernel: A row-major and B with unit stride along
+/// K, row strides and batch strides multiples of 4 floats (16 bytes, as tensor maps need),
+/// 16-byte aligned pointers.
+template <class TC>
+bool tf32_layout(const gemm::args<float, TC>& g) noexcept {
+  return g.a_cs == 1 && g.b_rs == 1 && (g.m == 1 || g.a_rs % 4 == 0) &&
+         (g.n == 1 || g.b_cs % 4 == 0) && g.a_bs % 4 == 0 && g.b_bs % 4 == 0 && aligned16(g.a) &&
+         aligned16(g.b);
+}
+
 /// Whether the wgmma kernel this binary would run on the current device is the sm_90a one. Its
 /// sm_90a body uses dynamic shared memory only; built for another target its body is
 /// mma_kernel's, whose 48 KiB of static shared memory shows in the attributes.
@@ -93,7 +103,7 @@ inline PFN_cuTensorMapEncodeTiled_v12000 encode_tiled() noexcept {
 }
 
 /// A rank-3 tensor map (K, rows, batches) of a K-contiguous operand for tma_kernel: boxes of
-/// 64 × box_rows elements, 128-byte swizzle, zero fill past the edges. A shared operand (batch
+/// 128 bytes of K × box_rows rows, 128-byte swizzle, zero fill past the edges. A shared operand (batch
 /// stride 0) gets one batch. False if the driver rejects it (the launcher then falls back).
 template <class T>
 bool operand_map(CUtensorMap& map, const T* base, index_t rows, index_t k, index_t row_stride,
@@ -106,11 +116,11 @@ bool operand_map(CUtensorMap& map, const T* base, index_t rows, index_t k, index
   const cuuint64_t dims[3] = {cuuint64_t(k), cuuint64_t(rows), cuuint64_t(shared ? 1 : batches)};
   const cuuint64_t strides[2] = {cuuint64_t(rs) * sizeof(T),
                                  cuuint64_t(shared ? rs * rows : batch_stride) * sizeof(T)};
-  const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
+  const cuuint32_t box[3] = {cuuint32_t(128 / sizeof(T)), cuuint32_t(box_rows), 1};
   const cuuint32_t element_strides[3] = {1, 1, 1};
-  const CUtensorMapDataType type = std::is_same_v<T, __nv_bfloat16>
-                                       ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
-                                       : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  const CUtensorMapDataType type = std::is_same_v<T, float>    ? CU_TENSOR_MAP_DATA_TYPE_FLOAT32
+                                   : std::is_same_v<T, __half> ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                                                               : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
   return encode(&map, type, 3, const_cast<T*>(base), dims, strides, box, element_strides,
                 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) ==
@@ -150,10 +160,15 @@ bool launch_tma(const gemm::args<T, TC>& g, const E& ep, index_t batch, cudaStre
 /// gives each SM two 128 × 128 blocks takes the shared arrangement (one block's epilogue overlaps
 /// the other's main loop: 0.35 against 0.50 ms for bias + GELU at 4096³ on an H100); otherwise
 /// the warp-specialised one, with 128 × 256 tiles where they still fill the GPU. False when no
-/// tensor map can be made.
+/// tensor map can be made (`launched` holds the status otherwise).
 template <class T, class TC, class E>
-bool launch_tma_gemm(const gemm::args<T, TC>& g, const E& ep, index_t batch, int sms,
+bool launch_tma_gemm(const gemm::args<T, TC>& g, const E& ep, index_t batch, int device,
                      cudaStream_t stream, status& launched) noexcept {
+  int sms = 0;
+  if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
+    launched = launch_status("gemm");
+    return true;
+  }
   const index_t row_tiles = (g.m + 127) / 128;
   const bool light = light_epilogue_v<E> && g.beta == 0.0f;
   if (!light && row_tiles * ((g.n + 127) / 128) * batch >= 2 * index_t(sms))
@@ -215,11 +230,8 @@ status launch_gemm(const device_view<const T, 2>& a, const device_view<const T, 
     }
     if (layout == gemm_launch::mma_layout::b_k_fast) {
       if (FUSEDOPS_CUDA_WGMMA && cc_major == 9 && gemm_launch::has_sm90a_wgmma<T, TC, E>()) {
-        int sms = 0;
-        if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
-          return launch_status("gemm");
         status launched;
-        if (gemm_launch::launch_tma_gemm(g, ep, batch, sms, stream, launched)) return launched;
+        if (gemm_launch::launch_tma_gemm(g, ep, batch, device, stream, launched)) return launched;
         // No tensor map for these operands: the cp.async-fed wgmma kernel.
         const auto kernel = gemm::wgmma_kernel<T, TC, E>;
         if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -230,6 +242,14 @@ status launch_gemm(const device_view<const T, 2>& a, const device_view<const T, 
       }
       gemm::mma_kernel<T, TC, true, E><<<grid, gemm::mma_tile::threads, 0, stream>>>(g, ep);
       return launch_status("gemm");
+    }
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    // TF32 on Hopper's tensor cores, where the caller allows it (device_gemm_params::allow_tf32).
+    if (p.allow_tf32 && FUSEDOPS_CUDA_WGMMA && cc_major == 9 && gemm_launch::tf32_layout(g) &&
+        gemm_launch::has_sm90a_wgmma<__nv_bfloat16, float, epilogue::none>()) {
+      status launched;
+      if (gemm_launch::launch_tma_gemm(g, ep, batch, device, stream, launched)) return launched;
     }
   }
   gemm::simt_kernel<T, TC, E><<<grid, gemm::simt_tile::threads, 0, stream>>>(g, ep);

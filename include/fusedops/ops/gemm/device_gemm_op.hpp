@@ -24,6 +24,11 @@ struct device_gemm_params {
   /// [M, N], any strides, 0 broadcasts (fusedops::broadcast_c works on device views too).
   /// Empty: the output itself (C = alpha·AB + beta·C).
   device_view<const TC, 2> c_in{};
+  /// fp32 A and B only: let the tensor cores multiply them in TF32 (inputs keep 10 of their 23
+  /// mantissa bits, the products accumulate in fp32: ~1e-3 relative error, like cuBLAS's
+  /// CUBLAS_COMPUTE_32F_FAST_TF32). Used on Hopper (an sm_90a build) for a [N, K] B with 16-byte
+  /// aligned rows; elsewhere the call stays on the exact fp32 kernel.
+  bool allow_tf32 = false;
 };
 
 namespace ops {

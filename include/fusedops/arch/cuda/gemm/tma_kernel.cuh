@@ -4,7 +4,7 @@
 // Layer: arch/cuda/gemm. Hopper's GEMM for 16-bit inputs with fp32 accumulation: the tensor memory
 // accelerator (TMA) copies the operand tiles, wgmma multiplies them.
 //
-// Block tile 128 × BN × 64, two consumer warpgroups of 64 rows × BN columns each (BN/2 fp32
+// Block tile 128 × BN × (128 bytes of K: 64 16-bit elements or 32 fp32 ones), two consumer warpgroups of 64 rows × BN columns each (BN/2 fp32
 // accumulators per thread). Each shared-memory stage has a `full` and an `empty` mbarrier: one
 // thread waits for `empty`, arms `full` with the stage's byte count and starts two tensor copies
 // (A's 128 × 64 box, B's BN × 64 box) that complete on it; the consumers wait for `full`, run
@@ -44,10 +44,11 @@ namespace fusedops::arch::cuda::gemm {
 template <int BN, bool WS>
 struct tma_tile {
   static_assert(BN == 128 || (BN == 256 && WS), "tma_tile: 128 × 128, or 128 × 256 with WS");
-  static constexpr int bm = 128, bn = BN, bk = 64, stages = WS ? 4 : 3;
+  /// K slices of 128 bytes per row: 64 bf16 / fp16 elements, or 32 fp32 ones (TF32).
+  static constexpr int bm = 128, bn = BN, bk_bytes = 128, stages = WS ? 4 : 3;
   static constexpr int consumer_threads = 256, threads = WS ? 384 : 256;
   static constexpr int blocks_per_sm = WS ? 1 : 2;
-  static constexpr int stage_bytes = (bm + bn) * bk * 2;
+  static constexpr int stage_bytes = (bm + bn) * bk_bytes;
   /// The stages, slack to align them to 1024 bytes (the 128-byte swizzle repeats every 8 rows),
   /// then 2 × stages barriers.
   static constexpr int smem_bytes = stages * stage_bytes + 1024 + 2 * stages * 8;
@@ -115,7 +116,8 @@ __global__ void __launch_bounds__(tma_tile<BN, WS>::threads, tma_tile<BN, WS>::b
   using namespace tma_detail;
   using wgmma_detail::descriptor;
   using tile = tma_tile<BN, WS>;
-  constexpr int BM = tile::bm, BK = tile::bk, S = tile::stages, halves = BN / 128;
+  constexpr int BM = tile::bm, BK = tile::bk_bytes / int(sizeof(T)), S = tile::stages;
+  constexpr int halves = BN / 128;
   extern __shared__ unsigned char smem_raw[];
   unsigned char* const smem = reinterpret_cast<unsigned char*>(
       (reinterpret_cast<std::uintptr_t>(smem_raw) + 1023) & ~std::uintptr_t(1023));
@@ -180,7 +182,7 @@ __global__ void __launch_bounds__(tma_tile<BN, WS>::threads, tma_tile<BN, WS>::b
       for (int i = 0; i < 64; ++i) wgmma_detail::fence_operand(acc[h][i]);
     wgmma_detail::wgmma_fence();
 #pragma unroll
-    for (int j = 0; j < BK / 16; ++j)  // 16 elements = 32 bytes along K: +2 in the address
+    for (int j = 0; j < 4; ++j)  // 4 steps of 32 bytes along K: +2 in the address each
 #pragma unroll
       for (int h = 0; h < halves; ++h)  // rows 128h.. of B: 16 KiB = 1024 address units on
         wgmma_detail::wgmma_64x128x16<T>(acc[h], da + 2 * j, db + 1024 * h + 2 * j);

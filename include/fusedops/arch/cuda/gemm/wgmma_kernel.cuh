@@ -68,17 +68,19 @@ __device__ __forceinline__ void wgmma_wait() {
 /// Keeps the compiler from moving accumulator accesses across the asynchronous MMAs.
 __device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"(r)::"memory"); }
 
-// One m64n128k16 step for the element type spelled TYPE in PTX (bf16 or f16): the same 64
-// accumulator operands either way. scale-d is the predicate p, true: accumulate into d.
-#define FUSEDOPS_WGMMA_64X128X16(TYPE) \
+// One m64n128 step of 32 bytes of K for the element type spelled TYPE in PTX: k16 for bf16 / f16
+// (then TRANS holds the two transpose immediates, 0: both operands K-major), k8 for tf32 (always
+// K-major: no immediates). The same 64 accumulator operands either way. scale-d is the predicate
+// p, true: accumulate into d.
+#define FUSEDOPS_WGMMA_64X128(SHAPE_TYPES, TRANS) \
   asm volatile( \
       "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n" \
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32." TYPE "." TYPE " {" \
+      "wgmma.mma_async.sync.aligned.m64n128" SHAPE_TYPES " {" \
       "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
       "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, " \
       "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, " \
       "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, " \
-      "%64, %65, p, 1, 1, 0, 0;\n}\n" \
+      "%64, %65, p, 1, 1" TRANS ";\n}\n" \
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), \
         "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), \
         "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), \
@@ -91,20 +93,23 @@ __device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"
         "+f"(d[63]) \
       : "l"(a), "l"(b), "r"(1))
 
-/// d += A·B for a 64 × 128 × 16 step, A and B given by descriptors (both K-major).
+/// d += A·B for a 64 × 128 step over 32 bytes of K (16 bf16 / fp16 elements, or 8 fp32 ones
+/// multiplied in TF32), A and B given by descriptors (both K-major).
 template <class T>
 __device__ __forceinline__ void wgmma_64x128x16(float (&d)[64], std::uint64_t a, std::uint64_t b) {
 #if FUSEDOPS_CUDA_SM90A
   if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    FUSEDOPS_WGMMA_64X128X16("bf16");
+    FUSEDOPS_WGMMA_64X128("k16.f32.bf16.bf16", ", 0, 0");
+  } else if constexpr (std::is_same_v<T, __half>) {
+    FUSEDOPS_WGMMA_64X128("k16.f32.f16.f16", ", 0, 0");
   } else {
-    FUSEDOPS_WGMMA_64X128X16("f16");
+    FUSEDOPS_WGMMA_64X128("k8.f32.tf32.tf32", "");
   }
 #else
   static_cast<void>(d), static_cast<void>(a), static_cast<void>(b);
 #endif
 }
-#undef FUSEDOPS_WGMMA_64X128X16
+#undef FUSEDOPS_WGMMA_64X128
 
 }  // namespace wgmma_detail
 
