@@ -14,8 +14,9 @@
 // two blocks share an SM, so one block's barrier waits overlap the other's MMAs.
 //
 // Verified on an H100 (2026-11-22): the CUDA tests pass on it, memcheck clean; 0.57 of cuBLAS at
-// 4096³ bf16 (README). A warp-specialised variant (a cp.async producer warpgroup, mbarriers,
-// 128 × 256 tiles, one block per SM) measured 3× slower and was not kept: see the README notes.
+// 4096³ bf16. The TMA-fed kernel (tma_kernel.cuh) now serves these layouts at 0.71–0.85; this one
+// remains the fallback where no tensor map can describe the operands (e.g. a driver without
+// cuTensorMapEncodeTiled).
 //
 // Layouts: A row-major and B with unit stride along K (a [N, K] weight, as PyTorch stores Linear
 // layers), under the same alignment rules as mma_kernel.cuh. Built without sm_90a (an sm_80 or
