@@ -25,11 +25,10 @@
 #include <string>
 #include <vector>
 
-#include "bench_checks.cuh"
+#include "cuda_bench.cuh"
 #include "fusedops/attention.hpp"
 
 namespace {
-
 
 using fusedops::device_attention_params;
 using fusedops::device_view;
@@ -106,28 +105,6 @@ __global__ void __launch_bounds__(256)
   }
 }
 
-template <class F>
-double median_ms(F&& call, int reps, cudaStream_t s) {
-  for (int i = 0; i < 3; ++i) call();
-  CHECK_CUDA(cudaStreamSynchronize(s));
-  std::vector<float> ms(std::size_t(reps), 0.f);
-  cudaEvent_t e0, e1;
-  CHECK_CUDA(cudaEventCreate(&e0));
-  CHECK_CUDA(cudaEventCreate(&e1));
-  for (int i = 0; i < reps; ++i) {
-    CHECK_CUDA(cudaEventRecord(e0, s));
-    call();
-    CHECK_CUDA(cudaEventRecord(e1, s));
-    CHECK_CUDA(cudaEventSynchronize(e1));
-    CHECK_CUDA(cudaEventElapsedTime(&ms[std::size_t(i)], e0, e1));
-  }
-  CHECK_CUDA(cudaGetLastError());
-  CHECK_CUDA(cudaEventDestroy(e0));
-  CHECK_CUDA(cudaEventDestroy(e1));
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
 struct shape {
   const char* name;
   index_t b, hq, hkv, sq, skv;
@@ -189,7 +166,7 @@ result bench(cublasHandle_t blas, cudaStream_t st, const shape& sh, int reps) {
       std::exit(1);
     }
   };
-  const double fused_ms = median_ms(fused, reps, st);
+  const double fused_ms = fusedops_bench::time_calls(fused, reps, st).median_ms;
   if (g_sweep && sh.sq == 1) {  // decode: the fused time for explicit split counts
     std::printf("  %s Skv=%td splits (auto %td):", sh.name, sh.skv,
                 index_t(fusedops::ops::attention_detail::device_plan::make(sh.b, sh.hq, sh.hkv,
@@ -205,12 +182,11 @@ result bench(cublasHandle_t blas, cudaStream_t st, const shape& sh, int reps) {
         CHECK_CUDA(cudaMalloc(&w, wn * sizeof(float)));
         ps.workspace = device_view<float, 1>(w, dims<1>{index_t(wn)});
       }
-      const double ms = median_ms(
-          [&] {
-            if (!fusedops::attention<fusedops::backend::cuda>(vq, vk, vv, vo, ps, st).ok())
-              std::exit(1);
-          },
-          reps, st);
+      auto call = [&] {
+        if (!fusedops::attention<fusedops::backend::cuda>(vq, vk, vv, vo, ps, st).ok())
+          std::exit(1);
+      };
+      const double ms = fusedops_bench::time_calls(call, reps, st).median_ms;
       std::printf(" %td:%.3f", n, ms);
       if (w != nullptr) CHECK_CUDA(cudaFree(w));
     }
@@ -236,7 +212,7 @@ result bench(cublasHandle_t blas, cudaStream_t st, const shape& sh, int reps) {
         s, CUDA_R_16BF, n, (long long)(m)*n, &zero, o_unfused, CUDA_R_16BF, kd, (long long)(m)*kd,
         batches, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
   };
-  const double unfused_ms = median_ms(unfused, reps, st);
+  const double unfused_ms = fusedops_bench::time_calls(unfused, reps, st).median_ms;
   CHECK_CUDA(cudaStreamSynchronize(st));
 
   result r;

@@ -22,14 +22,15 @@
 #include <string>
 #include <vector>
 
-#include "bench_checks.cuh"
+#include "cuda_bench.cuh"
 #include "fusedops/gemm.hpp"
 
 namespace {
 
-
 using fusedops::device_view;
 using fusedops::index_t;
+using fusedops_bench::time_calls;
+using fusedops_bench::timing;
 namespace epilogue = fusedops::epilogue;
 namespace act = fusedops::act;
 
@@ -56,32 +57,6 @@ T* device_random(std::size_t n, unsigned seed) {
   CHECK_CUDA(cudaMalloc(&d, n * sizeof(T)));
   CHECK_CUDA(cudaMemcpy(d, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
   return d;
-}
-
-struct timing {
-  double median_ms, min_ms, max_ms;
-};
-
-template <class F>
-timing time_calls(F&& call, int reps, cudaStream_t s) {
-  for (int i = 0; i < 5; ++i) call();
-  CHECK_CUDA(cudaStreamSynchronize(s));
-  std::vector<float> ms(std::size_t(reps), 0.f);
-  cudaEvent_t e0, e1;
-  CHECK_CUDA(cudaEventCreate(&e0));
-  CHECK_CUDA(cudaEventCreate(&e1));
-  for (int i = 0; i < reps; ++i) {
-    CHECK_CUDA(cudaEventRecord(e0, s));
-    call();
-    CHECK_CUDA(cudaEventRecord(e1, s));
-    CHECK_CUDA(cudaEventSynchronize(e1));
-    CHECK_CUDA(cudaEventElapsedTime(&ms[std::size_t(i)], e0, e1));
-  }
-  CHECK_CUDA(cudaGetLastError());
-  CHECK_CUDA(cudaEventDestroy(e0));
-  CHECK_CUDA(cudaEventDestroy(e1));
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms.front(), ms.back()};
 }
 
 void row(const char* op, const char* impl, const std::string& shape, const char* types,

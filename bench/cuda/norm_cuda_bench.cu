@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "bench_checks.cuh"
+#include "cuda_bench.cuh"
 #include "fusedops/normalization.hpp"
 #include "fusedops/softmax.hpp"
 

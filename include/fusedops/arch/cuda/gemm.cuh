@@ -103,8 +103,8 @@ inline PFN_cuTensorMapEncodeTiled_v12000 encode_tiled() noexcept {
 }
 
 /// A rank-3 tensor map (K, rows, batches) of a K-contiguous operand for tma_kernel: boxes of
-/// 128 bytes of K × box_rows rows, 128-byte swizzle, zero fill past the edges. A shared operand (batch
-/// stride 0) gets one batch. False if the driver rejects it (the launcher then falls back).
+/// 128 bytes of K × box_rows rows, 128-byte swizzle, zero fill past the edges. A shared operand
+/// (batch stride 0) gets one batch. False if the driver rejects it (the launcher then falls back).
 template <class T>
 bool operand_map(CUtensorMap& map, const T* base, index_t rows, index_t k, index_t row_stride,
                  index_t batches, index_t batch_stride, int box_rows) noexcept {
@@ -123,8 +123,8 @@ bool operand_map(CUtensorMap& map, const T* base, index_t rows, index_t k, index
                                                                : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
   return encode(&map, type, 3, const_cast<T*>(base), dims, strides, box, element_strides,
                 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) ==
-         CUDA_SUCCESS;
+                CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
 /// Epilogues that do no per-element work worth overlapping (see tma_tile).
@@ -143,8 +143,8 @@ bool launch_tma(const gemm::args<T, TC>& g, const E& ep, index_t batch, cudaStre
       !operand_map(map_b, g.b, g.n, g.k, g.b_cs, batch, g.b_bs, BN))
     return false;
   const auto kernel = gemm::tma_kernel<T, TC, E, BN, WS>;
-  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           tile::smem_bytes) != cudaSuccess) {
+  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, tile::smem_bytes) !=
+      cudaSuccess) {
     launched = launch_status("gemm");
     return true;
   }

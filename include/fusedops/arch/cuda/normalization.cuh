@@ -44,6 +44,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "fusedops/arch/cuda/element.cuh"
 #include "fusedops/arch/cuda/reduce.cuh"
 #include "fusedops/ops/norm/norm_op.hpp"
 
@@ -52,29 +53,6 @@ namespace fusedops::arch::cuda {
 namespace detail {
 
 /// The element types the normalization kernels take.
-template <class T>
-inline constexpr bool norm_element_v =
-    std::is_same_v<T, float> || std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
-
-template <class T>
-__device__ __forceinline__ float norm_to_f32(T v) {
-  if constexpr (std::is_same_v<T, float>)
-    return v;
-  else if constexpr (std::is_same_v<T, __half>)
-    return __half2float(v);
-  else
-    return __bfloat162float(v);
-}
-template <class T>
-__device__ __forceinline__ T norm_from_f32(float v) {
-  if constexpr (std::is_same_v<T, float>)
-    return v;
-  else if constexpr (std::is_same_v<T, __half>)
-    return __float2half_rn(v);
-  else
-    return __float2bfloat16_rn(v);
-}
-
 /// VEC elements of T, as stored: one 16-byte access when VEC · sizeof(T) == 16.
 template <class T, int VEC>
 struct alignas(sizeof(T) * VEC) tvec {
@@ -155,14 +133,14 @@ __device__ __forceinline__ void norm_inputs(const ops::basic_norm_problem<T>& p,
     if (!ok[u]) continue;
     float f[VEC];
 #pragma unroll
-    for (int e = 0; e < VEC; ++e) f[e] = norm_to_f32(v[u].v[e]) + norm_to_f32(r[u].v[e]);
+    for (int e = 0; e < VEC; ++e) f[e] = to_float(v[u].v[e]) + to_float(r[u].v[e]);
     if (p.residual_bias != nullptr) {
       const tvec<T, VEC> b = load_t_ro<T, VEC>(p.residual_bias + j[u]);
 #pragma unroll
-      for (int e = 0; e < VEC; ++e) f[e] = f[e] + norm_to_f32(b.v[e]);
+      for (int e = 0; e < VEC; ++e) f[e] = f[e] + to_float(b.v[e]);
     }
 #pragma unroll
-    for (int e = 0; e < VEC; ++e) v[u].v[e] = norm_from_f32<T>(f[e]);
+    for (int e = 0; e < VEC; ++e) v[u].v[e] = from_float<T>(f[e]);
     store_t<T, VEC>(w.s + j[u], v[u]);
   }
 }
@@ -171,10 +149,10 @@ __device__ __forceinline__ void norm_inputs(const ops::basic_norm_problem<T>& p,
 template <class T>
 __device__ __forceinline__ float norm_shift(const ops::basic_norm_problem<T>& p,
                                             const norm_row<T>& w) {
-  if (w.r == nullptr) return norm_to_f32(w.x[0]);
-  float k = norm_to_f32(w.x[0]) + norm_to_f32(w.r[0]);
-  if (p.residual_bias != nullptr) k = k + norm_to_f32(p.residual_bias[0]);
-  return norm_to_f32(norm_from_f32<T>(k));  // the sum as stored
+  if (w.r == nullptr) return to_float(w.x[0]);
+  float k = to_float(w.x[0]) + to_float(w.r[0]);
+  if (p.residual_bias != nullptr) k = k + to_float(p.residual_bias[0]);
+  return to_float(from_float<T>(k));  // the sum as stored
 }
 
 /// Adds v's elements to the moments: LayerNorm (S1, S2) of v - K, RMSNorm (-, Σv²).
@@ -182,7 +160,7 @@ template <bool LN, class T, int VEC>
 __device__ __forceinline__ void norm_accumulate(const tvec<T, VEC>& v, float k, float2& acc) {
 #pragma unroll
   for (int e = 0; e < VEC; ++e) {
-    const float x = norm_to_f32(v.v[e]);
+    const float x = to_float(v.v[e]);
     if constexpr (LN) {
       const float d = x - k;
       acc.x += d;
@@ -231,14 +209,14 @@ __device__ __forceinline__ void norm_output(const ops::basic_norm_problem<T>& p,
     if (p.bias != nullptr) b = load_t_ro<T, VEC>(p.bias + j);
 #pragma unroll
     for (int e = 0; e < VEC; ++e) {
-      const float t = fmaf(norm_to_f32(v.v[e]) - c.k, c.rstd, c.ndr);
-      const float gf = norm_to_f32(g.v[e]);
-      y.v[e] = norm_from_f32<T>(p.bias != nullptr ? fmaf(t, gf, norm_to_f32(b.v[e])) : t * gf);
+      const float t = fmaf(to_float(v.v[e]) - c.k, c.rstd, c.ndr);
+      const float gf = to_float(g.v[e]);
+      y.v[e] = from_float<T>(p.bias != nullptr ? fmaf(t, gf, to_float(b.v[e])) : t * gf);
     }
   } else {
 #pragma unroll
     for (int e = 0; e < VEC; ++e)
-      y.v[e] = norm_from_f32<T>((norm_to_f32(v.v[e]) * c.rstd) * norm_to_f32(g.v[e]));
+      y.v[e] = from_float<T>((to_float(v.v[e]) * c.rstd) * to_float(g.v[e]));
   }
   store_t<T, VEC>(w.y + j, y);
 }
@@ -272,7 +250,7 @@ __global__ void __launch_bounds__(512)
     if constexpr (LN) {
       // Lane 0's first vector starts at element 0: K is its first element, as computed from the
       // inputs (the row in memory may already be overwritten by sum when sum aliases x).
-      const float k0 = norm_to_f32(v[0].v[0]);
+      const float k0 = to_float(v[0].v[0]);
       if constexpr (WarpRows) {
         k = __shfl_sync(0xffffffffu, k0, 0);
       } else {
@@ -396,7 +374,7 @@ void launch_norm_vec(const ops::basic_norm_problem<T>& p, cudaStream_t stream) {
 template <bool LN, class T>
 status launch_norm(const ops::basic_norm_problem<T>& p, cudaStream_t stream,
                    const char* op) noexcept {
-  static_assert(detail::norm_element_v<T>,
+  static_assert(is_element_v<T>,
                 "fusedops: the CUDA normalizations take float, __half or __nv_bfloat16 tensors");
   if (p.rows.rows == 0 || p.hidden == 0) return {};  // nothing to do: enqueue nothing
   constexpr int VEC = 16 / int(sizeof(T));

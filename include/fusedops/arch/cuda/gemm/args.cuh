@@ -16,14 +16,16 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "fusedops/arch/cuda/element.cuh"
 #include "fusedops/fused/epilogue/nodes.hpp"
 
 namespace fusedops::arch::cuda::gemm {
 
-/// Element types the CUDA GEMM reads and writes.
-template <class T>
-inline constexpr bool is_element_v =
-    std::is_same_v<T, float> || std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
+// The element types and conversions (element.cuh), also under gemm:: where the GEMM's users and
+// tests name them.
+using fusedops::arch::cuda::from_float;
+using fusedops::arch::cuda::is_element_v;
+using fusedops::arch::cuda::to_float;
 
 /// One GEMM (or a batch of equal-shape ones, batch index blockIdx.z): strides in elements.
 template <class T, class TC>
@@ -38,22 +40,6 @@ struct args {
   float alpha, beta;
 };
 
-__host__ __device__ __forceinline__ float to_float(float x) { return x; }
-__host__ __device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
-__host__ __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
-
-/// Rounds to nearest even (host and device: the tests convert their data with the same functions).
-template <class T>
-__host__ __device__ __forceinline__ T from_float(float x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return x;
-  } else if constexpr (std::is_same_v<T, __half>) {
-    return __float2half_rn(x);
-  } else {
-    return __float2bfloat16_rn(x);
-  }
-}
-
 /// ep(alpha · acc + beta · C_in[row, col]) of matrix `batch`, in fp32 (reads only: C_in and
 /// whatever the epilogue reads).
 template <class T, class TC, class E>
@@ -67,8 +53,8 @@ __device__ __forceinline__ float epilogue_value(const args<T, TC>& g, index_t ba
 
 /// C[row, col] of matrix `batch` = v, rounded once to TC.
 template <class T, class TC>
-__device__ __forceinline__ void store(const args<T, TC>& g, index_t batch, index_t row,
-                                      index_t col, float v) {
+__device__ __forceinline__ void store(const args<T, TC>& g, index_t batch, index_t row, index_t col,
+                                      float v) {
   g.c[batch * g.c_bs + row * g.c_rs + col * g.c_cs] = from_float<TC>(v);
 }
 

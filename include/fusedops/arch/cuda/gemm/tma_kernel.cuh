@@ -1,34 +1,35 @@
 // SPDX-FileCopyrightText: 2026 The fusedops authors
 // SPDX-License-Identifier: Apache-2.0
 //
-// Layer: arch/cuda/gemm. Hopper's GEMM for 16-bit inputs with fp32 accumulation: the tensor memory
-// accelerator (TMA) copies the operand tiles, wgmma multiplies them.
+// Layer: arch/cuda/gemm. Hopper's GEMM for 16-bit inputs, and for fp32 ones multiplied in TF32
+// when the caller allows it, with fp32 accumulation: the tensor memory accelerator (TMA) copies
+// the operand tiles, wgmma multiplies them.
 //
-// Block tile 128 × BN × (128 bytes of K: 64 16-bit elements or 32 fp32 ones), two consumer warpgroups of 64 rows × BN columns each (BN/2 fp32
-// accumulators per thread). Each shared-memory stage has a `full` and an `empty` mbarrier: one
-// thread waits for `empty`, arms `full` with the stage's byte count and starts two tensor copies
-// (A's 128 × 64 box, B's BN × 64 box) that complete on it; the consumers wait for `full`, run
-// the stage's wgmmas, keep one stage of wgmmas in flight and release the stage before it. The
-// copies and the wgmma reads both go through the async proxy, so no proxy fence is needed. The
-// tensor maps swizzle 128 bytes, the layout wgmma_kernel.cuh's descriptors describe, and
-// zero-fill past the matrix edges. The two arrangements (tma_tile) and when each is used: see
-// tma_tile and the launcher (gemm.cuh).
+// Block tile 128 × BN × (128 bytes of K: 64 16-bit elements or 32 fp32 ones), two consumer
+// warpgroups of 64 rows × BN columns each (BN/2 fp32 accumulators per thread). Each shared-memory
+// stage has a `full` and an `empty` mbarrier: one thread waits for `empty`, arms `full` with the
+// stage's byte count and starts two tensor copies (A's 128-row box, B's BN-row box) that
+// complete on it; the consumers wait for `full`, run the stage's wgmmas, keep one stage of
+// wgmmas in flight and release the stage before it. The copies and the wgmma reads both go
+// through the async proxy, so no proxy fence is needed. The tensor maps swizzle 128 bytes, the
+// layout wgmma_kernel.cuh's descriptors describe, and zero-fill past the matrix edges. The two
+// arrangements and when each is used: tma_tile and the launcher (gemm.cuh).
 //
-// Measured on an H100 (README): 0.72–0.84 of cuBLAS's plain bf16 GEMM. A variant fed by a
-// cp.async producer warpgroup (each producer thread waiting for its own copies, then
-// fence.proxy.async, then arriving) ran 3× slower and was dropped.
+// Measured on an H100 (README): 0.71–0.85 of cuBLAS's plain bf16 GEMM, 0.88 of its TF32 one. A
+// variant fed by a cp.async producer warpgroup (each producer thread waiting for its own copies,
+// then fence.proxy.async, then arriving) ran 3× slower and was dropped.
 //
-// Layouts: A row-major and B with unit stride along K (a [N, K] weight), the conditions of
-// mma_kernel.cuh (16-byte aligned pointers, strides multiples of 8 elements), plus what the
-// tensor maps accept (checked by their encoding, gemm.cuh's operand_map: otherwise the launcher
-// uses wgmma_kernel.cuh). Included only by nvcc.
+// Layouts: A row-major and B with unit stride along K (a [N, K] weight), 16-byte aligned
+// pointers, row and batch strides multiples of 16 bytes (gemm.cuh's mma_layout_for and
+// tf32_layout), plus what the tensor maps accept (checked by their encoding, gemm.cuh's
+// operand_map: otherwise the launcher falls back). Included only by nvcc.
 #pragma once
 
 #include "fusedops/arch/cuda/gemm/wgmma_kernel.cuh"
 
 #if FUSEDOPS_HAS_CUDA
 
-#include <cuda.h>  // CUtensorMap and its enums (types only: the driver is reached through the runtime)
+#include <cuda.h>  // CUtensorMap and its enums (types only; the driver is reached via the runtime)
 
 #include <cstdint>
 
@@ -67,8 +68,7 @@ __device__ __forceinline__ void mbarrier_arrive(std::uint64_t* bar) {
 }
 /// Arrives and adds `bytes` to the transaction count the phase waits for.
 __device__ __forceinline__ void mbarrier_arrive_expect_tx(std::uint64_t* bar, int bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(
-                   smem_address(bar)),
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_address(bar)),
                "r"(bytes)
                : "memory");
 }
@@ -132,7 +132,7 @@ __global__ void __launch_bounds__(tma_tile<BN, WS>::threads, tma_tile<BN, WS>::b
   const int k_tiles = int((g.k + BK - 1) / BK);
   if (tid == 0) {
     for (int s = 0; s < S; ++s) {
-      mbarrier_init(&full[s], 1);  // the issuing thread's arrive (+ the copies' bytes)
+      mbarrier_init(&full[s], 1);   // the issuing thread's arrive (+ the copies' bytes)
       mbarrier_init(&empty[s], 8);  // one arrive per consumer warp
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -219,7 +219,8 @@ __global__ void __launch_bounds__(tma_tile<BN, WS>::threads, tma_tile<BN, WS>::b
     for (int i = 0; i < 16; ++i)
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
-        const index_t row = row0 + 8 * (e >> 1), col = n0 + h * 128 + 8 * i + 2 * (lane & 3) + (e & 1);
+        const index_t row = row0 + 8 * (e >> 1),
+                      col = n0 + h * 128 + 8 * i + 2 * (lane & 3) + (e & 1);
         if (row < g.m && col < g.n)
           acc[h][4 * i + e] = epilogue_value(g, index_t(batch), row, col, acc[h][4 * i + e], ep);
       }

@@ -73,17 +73,18 @@ __device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"
 // (then TRANS holds the two transpose immediates, 0: both operands K-major), k8 for tf32 (always
 // K-major: no immediates). The same 64 accumulator operands either way. scale-d is the predicate
 // p, true: accumulate into d.
-#define FUSEDOPS_WGMMA_64X128(SHAPE_TYPES, TRANS) \
-  asm volatile( \
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n" \
-      "wgmma.mma_async.sync.aligned.m64n128" SHAPE_TYPES " {" \
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
-      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, " \
-      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, " \
-      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, " \
-      "%64, %65, p, 1, 1" TRANS ";\n}\n" \
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), \
-        "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), \
+#define FUSEDOPS_WGMMA_64X128(SHAPE_TYPES, TRANS)                                                  \
+  asm volatile(                                                                                    \
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"                                                 \
+      "wgmma.mma_async.sync.aligned.m64n128" SHAPE_TYPES                                           \
+      " {"                                                                                         \
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                     \
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "           \
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "           \
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "          \
+      "%64, %65, p, 1, 1" TRANS ";\n}\n"                                                           \
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),        \
+        "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),    \
         "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), \
         "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), \
         "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), \
@@ -91,7 +92,7 @@ __device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"
         "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), \
         "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), \
         "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), \
-        "+f"(d[63]) \
+        "+f"(d[63])                                                                                \
       : "l"(a), "l"(b), "r"(1))
 
 /// d += A·B for a 64 × 128 step over 32 bytes of K (16 bf16 / fp16 elements, or 8 fp32 ones
@@ -124,7 +125,9 @@ __global__ void __launch_bounds__(wgmma_tile::threads) wgmma_kernel(args<T, TC> 
   extern __shared__ unsigned char smem_raw[];
   unsigned char* const smem = reinterpret_cast<unsigned char*>(
       (reinterpret_cast<std::uintptr_t>(smem_raw) + 1023) & ~std::uintptr_t(1023));
-  auto a_tile = [&](int stage) { return reinterpret_cast<T*>(smem + stage * wgmma_tile::stage_bytes); };
+  auto a_tile = [&](int stage) {
+    return reinterpret_cast<T*>(smem + stage * wgmma_tile::stage_bytes);
+  };
   auto b_tile = [&](int stage) { return a_tile(stage) + BM * BK; };
 
   const int tid = int(threadIdx.x), lane = tid & 31, wg = tid >> 7, warp_in_wg = (tid >> 5) & 3;

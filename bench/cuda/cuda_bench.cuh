@@ -1,15 +1,18 @@
 // SPDX-FileCopyrightText: 2026 The fusedops authors
 // SPDX-License-Identifier: Apache-2.0
 //
-// What the CUDA benchmarks share: checked CUDA, cuBLAS and fusedops calls. A benchmark has no
-// use for a failed call's numbers, so each prints where and why, then exits.
+// What the CUDA benchmarks share: checked CUDA, cuBLAS and fusedops calls (a benchmark has no use
+// for a failed call's numbers, so each prints where and why, then exits), and timing with CUDA
+// events.
 #pragma once
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "fusedops/core/status.hpp"
 
@@ -37,3 +40,35 @@
       std::exit(1);                                                                     \
     }                                                                                   \
   } while (0)
+
+namespace fusedops_bench {
+
+/// Median, min and max of one call's time in ms.
+struct timing {
+  double median_ms, min_ms, max_ms;
+};
+
+/// Times `call` (which enqueues on `s`) with events around each of `reps` runs, after 5 warm-ups.
+template <class F>
+timing time_calls(F&& call, int reps, cudaStream_t s) {
+  for (int i = 0; i < 5; ++i) call();
+  CHECK_CUDA(cudaStreamSynchronize(s));
+  std::vector<float> ms(std::size_t(reps), 0.f);
+  cudaEvent_t e0, e1;
+  CHECK_CUDA(cudaEventCreate(&e0));
+  CHECK_CUDA(cudaEventCreate(&e1));
+  for (int i = 0; i < reps; ++i) {
+    CHECK_CUDA(cudaEventRecord(e0, s));
+    call();
+    CHECK_CUDA(cudaEventRecord(e1, s));
+    CHECK_CUDA(cudaEventSynchronize(e1));
+    CHECK_CUDA(cudaEventElapsedTime(&ms[std::size_t(i)], e0, e1));
+  }
+  CHECK_CUDA(cudaGetLastError());
+  CHECK_CUDA(cudaEventDestroy(e0));
+  CHECK_CUDA(cudaEventDestroy(e1));
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms.front(), ms.back()};
+}
+
+}  // namespace fusedops_bench
