@@ -6,10 +6,13 @@
 //
 //   h   = rms_norm(x)                                  rms_norm
 //   qkv = h · Wqkv                                     one prepacked GEMM, [H -> (Hq + 2 Hkv) D]
-//   q   = rope(q);  cache_k[pos] = rope(k)             rotary_embedding, k written straight into
-//   cache_v[pos] = v                                   the cache slot of the new positions
-//   a   = attention(q, cache_k[0:len], cache_v[0:len]) GQA, is_causal (bottom-right: query i of
-//                                                      the Sq new tokens sits at len - Sq + i)
+//   a   = attention(rope(q), concat(cache_k, rope(k)), one attention call: RoPE fused in (q as the
+//                   concat(cache_v, v))                tile loop reads it, the new k as it is
+//                                                      written to the cache), the new K/V appended
+//                                                      to the layer's cache buffer (ONNX past /
+//                                                      present views of it), GQA, is_causal
+//                                                      (bottom-right: query i of the Sq new tokens
+//                                                      sits at position past + i)
 //   x2  = a · Wo + x                                   GEMM, residual fused into the store
 //   g   = silu(rms_norm(x2) · Wg) · (rms_norm(x2) · Wu) one GEMM over gate and up packed together
 //   x   = g · Wdown + x2                               GEMM, residual fused into the store
@@ -208,7 +211,7 @@ class decoder {
     }
     auto attn_size = [&](index_t s, index_t len) {
       const views v = head_views(0, s, len - s);
-      return attention_workspace_size(v.q, v.k, v.v, v.out, attn_params_);
+      return attention_workspace_size(v.q, v.new_k, v.new_v, v.out, attention_call(v));
     };
     attn_need = std::max(attn_size(o_.prompt, o_.prompt), attn_size(max_len_, max_len_));
     for (index_t len = o_.prompt + 1; len <= max_len_; ++len)
@@ -230,27 +233,15 @@ class decoder {
     std::copy(emb, emb + s * h, x_.begin());
     rms_norm_params np;
     np.threads = gemm_.threads;
-    rotary_embedding_params rp;
-    rp.position_offset = past;  // the new tokens sit at positions past, past + 1, ...
-    rp.threads = gemm_.threads;
     const auto x = mat(x_.data(), s, h), x2 = mat(x2_.data(), s, h),
                normed = mat(normed_.data(), s, h);
-    const auto cos_t = cmat(cos_.data(), max_len_, d_ / 2),
-               sin_t = cmat(sin_.data(), max_len_, d_ / 2);
     using namespace fusedops::epilogue;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const layer& l = layers_[i];
       const views v = head_views(i, s, past);
       FUSEDOPS_RETURN_IF_ERROR(rms_norm(x, make_view(l.norm1.data(), {h}), normed, np));
       FUSEDOPS_RETURN_IF_ERROR(gemm(normed, l.qkv.get(), mat(qkv_.data(), s, w_), none{}, gemm_));
-      FUSEDOPS_RETURN_IF_ERROR(rotary_embedding(v.q, cos_t, sin_t, v.q, rp));  // in place
-      FUSEDOPS_RETURN_IF_ERROR(
-          rotary_embedding(v.new_k, cos_t, sin_t, v.k_slot, rp));  // into the cache
-      for (index_t kh = 0; kh < o_.kv_heads; ++kh)
-        for (index_t t = 0; t < s; ++t)
-          std::memcpy(&v.v_slot(0, kh, t, 0), &v.new_v(0, kh, t, 0),
-                      std::size_t(d_) * sizeof(float));
-      FUSEDOPS_RETURN_IF_ERROR(attention(v.q, v.k, v.v, v.out, attn_params_));
+      FUSEDOPS_RETURN_IF_ERROR(attention(v.q, v.new_k, v.new_v, v.out, attention_call(v)));
       FUSEDOPS_RETURN_IF_ERROR(
           gemm(cmat(attn_.data(), s, qw_), l.wo.get(), x2, residual{x}, gemm_));
       FUSEDOPS_RETURN_IF_ERROR(rms_norm(x2, make_view(l.norm2.data(), {h}), normed, np));
@@ -270,12 +261,24 @@ class decoder {
 
  private:
   struct views {
-    view<float, 4> q;                   // [1, Hq, s, D] in qkv_ (rotated in place)
-    view<const float, 4> new_k, new_v;  // [1, Hkv, s, D] in qkv_
-    view<float, 4> k_slot, v_slot;      // [1, Hkv, s, D]: the cache rows of the new positions
-    view<const float, 4> k, v;          // [1, Hkv, past + s, D]: the valid prefix of the cache
-    view<float, 4> out;                 // [1, Hq, s, D] in attn_
+    view<const float, 4> q;                    // [1, Hq, s, D] in qkv_
+    view<const float, 4> new_k, new_v;         // [1, Hkv, s, D] in qkv_
+    view<float, 4> past_k, past_v;             // [1, Hkv, past, D]: the cache so far
+    view<float, 4> present_k, present_v;       // [1, Hkv, past + s, D]: the cache after the call
+    view<float, 4> out;                        // [1, Hq, s, D] in attn_
   };
+
+  // The attention call of one layer: ONNX past/present as views of the layer's cache buffer (the
+  // call writes the new positions only: past is present's prefix), RoPE of q and the new keys fused
+  // in (position of query i and new key i: past + i, the causal offset).
+  attention_params attention_call(const views& v) const {
+    attention_params ap = attn_params_;
+    ap.past_key = v.past_k, ap.past_value = v.past_v;
+    ap.present_key = v.present_k, ap.present_value = v.present_v;
+    ap.rotary.cos_cache = cmat(cos_.data(), max_len_, d_ / 2);
+    ap.rotary.sin_cache = cmat(sin_.data(), max_len_, d_ / 2);
+    return ap;
+  }
 
   // The [B, H, S, D] views of layer i's projections and cache for s new tokens after `past`: the
   // [s, (Hq + 2 Hkv)·D] GEMM output split into heads (no copy), and slices of the
@@ -288,10 +291,10 @@ class decoder {
     v.q = split_heads(qkv.slice(2, 0, qw_), o_.heads);
     v.new_k = split_heads(qkv.slice(2, qw_, qw_ + kw_), o_.kv_heads);
     v.new_v = split_heads(qkv.slice(2, qw_ + kw_, w_), o_.kv_heads);
-    v.k_slot = k_cache.slice(2, past, past + s);
-    v.v_slot = v_cache.slice(2, past, past + s);
-    v.k = k_cache.slice(2, 0, past + s);
-    v.v = v_cache.slice(2, 0, past + s);
+    v.past_k = k_cache.slice(2, 0, past);
+    v.past_v = v_cache.slice(2, 0, past);
+    v.present_k = k_cache.slice(2, 0, past + s);
+    v.present_v = v_cache.slice(2, 0, past + s);
     v.out = split_heads(make_view(attn_.data(), {1, s, qw_}), o_.heads);
     return v;
   }

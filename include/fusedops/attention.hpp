@@ -32,6 +32,12 @@
 //   };
 //   status s = attention(q, k, v, y, ap, t5_bias{table});
 // (Query index i here is the row in q; add the causal offset yourself for absolute positions.)
+//
+// RoPE fused in (attention_params::rotary): a decode step over an engine's cache buffer, whose
+// new key the call rotates in place at position P (the past length) while Q is rotated as read:
+//   ap.past_key = kc.slice(2, 0, P);      ap.present_key = kc.slice(2, 0, P + 1);   (V alike)
+//   ap.rotary.cos_cache = cos;  ap.rotary.sin_cache = sin;             // [max_pos, Dqk / 2]
+//   attention(q, kc.slice(2, P, P + 1), vc.slice(2, P, P + 1), y, ap);
 #pragma once
 
 #include <algorithm>
@@ -46,6 +52,7 @@
 #include "fusedops/ops/attention/kv_cache.hpp"
 #include "fusedops/ops/attention/masks.hpp"
 #include "fusedops/ops/attention/qk_output.hpp"
+#include "fusedops/ops/attention/rotary.hpp"
 
 #if FUSEDOPS_HAS_CUDA
 #include "fusedops/arch/cuda/attention.cuh"
@@ -90,7 +97,8 @@ struct impl_for<ops::attention_op, B, std::enable_if_t<B::is_cpu>> {
 ///            inputs attn_mask (float_mask / bool_mask, attention_mask_view), past_key /
 ///            past_value, nonpad_kv_seqlen; outputs present_key / present_value,
 ///            qk_matmul_output (qk_output); beyond ONNX: causal_offset, window_left /
-///            window_right, alibi_slopes, sinks; threads, workspace (attention_workspace_size),
+///            window_right, alibi_slopes, sinks, rotary (RoPE on Q and the new K, fused:
+///            ops/attention/rotary.hpp); threads, workspace (attention_workspace_size),
 ///            allow_allocation.
 /// @param score_mod  the score functor (see ScoreMod).
 /// @return ok; or an error naming the argument and the shapes, with every output untouched.
@@ -116,13 +124,15 @@ status attention(view<const float, 4> q, view<const float, 4> k, view<const floa
   FUSEDOPS_RETURN_IF_ERROR(ops::kv_cache::resolve(q, k, v, p, cache));
   ops::attention_problem pr;
   FUSEDOPS_RETURN_IF_ERROR(ops::attention_op::validate(q, cache.k, cache.v, out, p, pr));
+  FUSEDOPS_RETURN_IF_ERROR(
+      ops::attention_detail::check_rotary(k, cache.writes_present, cache.past_len, p, pr));
   if constexpr (B::is_cpu) {
     using impl = impl_for_t<ops::attention_op, B>;
     const auto pl = impl::make_plan(pr, p.threads.concurrency());
     const std::size_t need = static_cast<std::size_t>(pl.total_floats());
     const bool want_qk = !p.qk_output.empty();
     if (need == 0) {  // no output rows: only the cache (and the debugging scores) to fill
-      ops::kv_cache::append(k, v, p, cache, p.threads);
+      ops::kv_cache::append<B>(k, v, p, cache, pr.rope, p.threads);
       if (want_qk)
         ops::attention_detail::write_qk_output(pr, p.qk_output, p.qk_output_mode, score_mod,
                                                p.threads);
@@ -139,7 +149,7 @@ status attention(view<const float, 4> q, view<const float, 4> k, view<const floa
       FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
       ws = owned.data();
     }
-    ops::kv_cache::append(k, v, p, cache, p.threads);
+    ops::kv_cache::append<B>(k, v, p, cache, pr.rope, p.threads);
     impl::run(pr, pl, ws, p.threads, score_mod);
     if (want_qk)
       ops::attention_detail::write_qk_output(pr, p.qk_output, p.qk_output_mode, score_mod,
@@ -165,7 +175,8 @@ std::size_t attention_workspace_size(view<const float, 4> q, view<const float, 4
   ops::kv_cache::resolved cache;
   ops::attention_problem pr;
   if (!ops::kv_cache::resolve(q, k, v, p, cache).ok() ||
-      !ops::attention_op::validate(q, cache.k, cache.v, out, p, pr).ok())
+      !ops::attention_op::validate(q, cache.k, cache.v, out, p, pr).ok() ||
+      !ops::attention_detail::check_rotary(k, cache.writes_present, cache.past_len, p, pr).ok())
     return 0;
   using impl = impl_for_t<ops::attention_op, B>;
   return static_cast<std::size_t>(impl::make_plan(pr, p.threads.concurrency()).total_floats());

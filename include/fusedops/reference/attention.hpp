@@ -13,7 +13,8 @@
 // called with a double score when it accepts one (a generic functor stays exact here).
 // It also reports, per row, what the test tolerance needs (see tests/support/tolerance.hpp):
 // the largest |score| entering the softmax, the size of the additive modifiers and Σ_j p_j |v_j|
-// per output column.
+// per output column. Fused RoPE (attention_params::rotary) rotates q and the new keys in double
+// first; |score| then uses each rotated element's magnitude bound |x_e c| + |x_partner s|.
 #pragma once
 
 #include <algorithm>
@@ -38,14 +39,76 @@ struct attention_result {
   std::vector<double> qk;       ///< [B, Hq, Sq, Skv] in p.qk_output_mode (when p.qk_output given)
 };
 
+namespace detail {
+
+/// x[b, h, s, :] of every row, rotated in double when `pos(b, s)` >= 0 (RoPE with the caches of
+/// `r`), with the magnitude bound of each element (|x_e c| + |x_partner s| where rotated, |x_e|
+/// elsewhere): rows [B·H·S][D] row-major.
+template <class Pos>
+void rotated_rows(const view<const float, 4>& x, const attention_rotary& r, Pos pos,
+                  std::vector<double>& val, std::vector<double>& mag) {
+  const index_t nb = x.shape(0), nh = x.shape(1), ns = x.shape(2), d = x.shape(3);
+  const index_t rot = r.rotary_dim == 0 ? d : r.rotary_dim, half = rot / 2;
+  val.assign(std::size_t(nb * nh * ns * d), 0.0);
+  mag.assign(val.size(), 0.0);
+  for (index_t b = 0; b < nb; ++b)
+    for (index_t h = 0; h < nh; ++h)
+      for (index_t s = 0; s < ns; ++s) {
+        const std::size_t row = std::size_t(((b * nh + h) * ns + s) * d);
+        const index_t at = pos(b, s);
+        for (index_t e = 0; e < d; ++e) {
+          const double xe = double(x(b, h, s, e));
+          if (at < 0 || e >= rot) {
+            val[row + std::size_t(e)] = xe, mag[row + std::size_t(e)] = std::fabs(xe);
+            continue;
+          }
+          const index_t i = r.interleaved ? e / 2 : e % half;
+          const bool first = r.interleaved ? e % 2 == 0 : e < half;
+          const index_t partner =
+              r.interleaved ? (first ? e + 1 : e - 1) : (first ? e + half : e - half);
+          const double c = double(r.cos_cache(at, i)), sn = double(r.sin_cache(at, i));
+          const double xp = double(x(b, h, s, partner));
+          val[row + std::size_t(e)] = first ? xe * c - xp * sn : xe * c + xp * sn;
+          mag[row + std::size_t(e)] = std::fabs(xe * c) + std::fabs(xp * sn);
+        }
+      }
+}
+
+}  // namespace detail
+
 /// Runs the oracle (same argument meanings as fusedops::attention; threads and workspace are
-/// ignored; K/V are the full key range: a KV cache is the caller's concatenation).
+/// ignored; K/V are the full key range: a KV cache is the caller's concatenation, whose first
+/// `first_new_key` keys are the past ones, which fused RoPE (p.rotary) does not rotate).
 template <class Mod = no_score_mod>
 attention_result attention(const view<const float, 4>& q, const view<const float, 4>& k,
                            const view<const float, 4>& v, const attention_params& p,
-                           const Mod& mod = {}) {
+                           const Mod& mod = {}, index_t first_new_key = 0) {
   const index_t nb = q.shape(0), hq = q.shape(1), sq = q.shape(2), dqk = q.shape(3);
   const index_t hkv = k.shape(1), skv = k.shape(2), dv = v.shape(3);
+  // Q and K as the dot products see them (rotated with fused RoPE), and their magnitude bounds.
+  const attention_rotary& rope = p.rotary;
+  const bool rotate = rope.cos_cache.data() != nullptr;
+  auto offset_of = [&](index_t b) {
+    const index_t valid =
+        p.nonpad_kv_seqlen.data() != nullptr ? index_t(p.nonpad_kv_seqlen(b)) : skv;
+    return p.causal_offset == attention_params::bottom_right ? valid - sq : p.causal_offset;
+  };
+  const bool ids = rope.position_ids.data() != nullptr;
+  std::vector<double> qr, qm, kr, km;
+  detail::rotated_rows(q, rope, [&](index_t b, index_t i) -> index_t {
+    if (!rotate) return -1;
+    return ids ? index_t(rope.position_ids(b, i)) : i + offset_of(b);
+  }, qr, qm);
+  detail::rotated_rows(k, rope, [&](index_t b, index_t j) -> index_t {
+    if (!rotate || !rope.rotate_keys || j < first_new_key) return -1;
+    return ids ? index_t(rope.position_ids(b, j - first_new_key)) : j;
+  }, kr, km);
+  auto qrow = [&](index_t b, index_t h, index_t i) {
+    return std::size_t(((b * hq + h) * sq + i) * dqk);
+  };
+  auto krow = [&](index_t b, index_t h, index_t j) {
+    return std::size_t(((b * hkv + h) * skv + j) * dqk);
+  };
   const index_t group = hkv > 0 ? hq / hkv : 1;
   const double scale = p.scale != 0.0f ? double(p.scale) : 1.0 / std::sqrt(double(dqk));
   const double inf = std::numeric_limits<double>::infinity();
@@ -85,7 +148,8 @@ attention_result attention(const view<const float, 4>& q, const view<const float
           allowed[std::size_t(j)] = ok;
           if (!ok && !want_qk) continue;
           double dot = 0;
-          for (index_t d = 0; d < dqk; ++d) dot += double(q(b, h, i, d)) * double(k(b, kh, j, d));
+          for (index_t d = 0; d < dqk; ++d)
+            dot += qr[qrow(b, h, i) + std::size_t(d)] * kr[krow(b, kh, j) + std::size_t(d)];
           const double raw = scale * dot;
           double x = raw;
           if (p.softcap > 0.0f) x = double(p.softcap) * std::tanh(x / double(p.softcap));
@@ -134,7 +198,7 @@ attention_result attention(const view<const float, 4>& q, const view<const float
           if (!allowed[std::size_t(j)] || s[std::size_t(j)] == 0.0) continue;
           double adot = 0;
           for (index_t d = 0; d < dqk; ++d)
-            adot += std::fabs(double(q(b, h, i, d)) * double(k(b, kh, j, d)));
+            adot += qm[qrow(b, h, i) + std::size_t(d)] * km[krow(b, kh, j) + std::size_t(d)];
           big = std::max(big, scale * adot);
           bigmod = std::max(bigmod, modv[std::size_t(j)]);
         }

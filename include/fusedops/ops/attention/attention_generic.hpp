@@ -15,7 +15,7 @@
 //            balanced; one parallel_for of `workers` items, each with its own scratch slice.
 //
 // Scratch (floats), all from one workspace: per worker Q (rows × Dqk), O (rows × Dv_pad), m, l,
-// one S tile, the transposed K block and packed V columns; plus the partial states of a split
+// one S tile, the transposed K block, packed V columns and one rotated row (fused RoPE); plus the partial states of a split
 // call. It depends on the block sizes, Dqk and Dv, never on Sq × Skv.
 #pragma once
 
@@ -93,7 +93,7 @@ struct attention_generic {
     using attention_detail::align16;
     pl.worker_floats = align16(br * d) + align16(br * dvp) + 2 * align16(br) +
                        align16(ROWS * block_keys) + align16(d * block_keys) +
-                       align16(block_keys * dvp) + 16;
+                       align16(block_keys * dvp) + align16(d) + 16;
     pl.partial_floats = pl.splits > 1 ? align16(br * (dvp + 2)) : 0;
     return pl;
   }
@@ -142,6 +142,7 @@ struct attention_generic {
         ws.s = ws.l + align16(pl.block_rows);
         ws.kt = ws.s + align16(ROWS * block_keys);
         ws.vp = ws.kt + align16(p.dqk * block_keys);
+        ws.rot = ws.vp + align16(block_keys * dvp);
         // Worker w runs the tasks whose cumulative cost midpoint falls in its share.
         index_t before = 0;
         for (index_t t = 0; t < pl.tasks; ++t) {

@@ -25,6 +25,30 @@
 
 namespace fusedops {
 
+/// Rotary position embedding fused into fusedops::attention (beyond ONNX Attention: ONNX
+/// RotaryEmbedding-23's rotation, applied as ORT's GroupQueryAttention does with do_rotary): Q and
+/// the new K are rotated while the call reads them, so neither is rotated in a separate pass.
+/// Positions, in the rows of the caches:
+///   query i of batch b   position_ids[b, i], or i + offset (the causal offset: past length,
+///                        valid length - Sq, or attention_params::causal_offset);
+///   key j of what the call attends (past + new keys with a KV cache)
+///                        position_ids[b, j - P] for the new keys (P = past length; needs as many
+///                        new keys as queries), or j.
+/// With a KV cache only the new keys are rotated, as they are written to present (past keys were
+/// rotated when they were new); without one every key of k is. rotate_keys = false leaves K as
+/// given (keys rotated already, e.g. an external cache with nonpad_kv_seqlen).
+struct attention_rotary {
+  /// [max_position, rotary_dim / 2] each, last dimension unit-stride (ONNX's cos_cache /
+  /// sin_cache in the 2-D form). Empty: no rotation (the default).
+  view<const float, 2> cos_cache{}, sin_cache{};
+  bool interleaved = false;  ///< pairs (x[2i], x[2i+1]) instead of (x[i], x[i + rotary_dim/2])
+  index_t rotary_dim = 0;    ///< rotated leading part of each head (even, <= Dqk); 0 = Dqk
+  /// [B, Sq] positions of the queries (and of the new keys), each in [0, max_position). Empty:
+  /// positions from the offset, as above.
+  view<const std::int64_t, 2> position_ids{};
+  bool rotate_keys = true;
+};
+
 /// Options of fusedops::attention. Every field has ONNX's default; optional tensors are absent
 /// when empty.
 struct attention_params {
@@ -93,6 +117,9 @@ struct attention_params {
   /// Must not overlap any input or output.
   view<float, 4> qk_output{};
   int qk_output_mode = 0;
+  /// Beyond ONNX: RoPE on Q and K inside the call (attention_rotary). q and k (and present_key)
+  /// then need unit stride along Dqk. CPU backends only.
+  attention_rotary rotary{};
   threading threads = threading::serial();
   /// Scratch (attention_workspace_size floats). Empty: the call allocates what it needs, unless
   /// allow_allocation is false, in which case it fails with buffer_too_small.
@@ -178,6 +205,21 @@ struct no_score_mod {
 
 namespace ops {
 
+/// attention_rotary, validated (ops/attention/rotary.hpp): the caches as pointers and strides.
+struct rotary_problem {
+  const float* cos = nullptr;  ///< null: no rotation
+  const float* sin = nullptr;
+  index_t cos_row = 0, sin_row = 0;  ///< row strides of the caches
+  index_t rot = 0;                   ///< rotated elements per head (even)
+  bool interleaved = false;
+  const std::int64_t* ids = nullptr;  ///< [B, Sq] at (ids_b, ids_s), or null
+  index_t ids_b = 0, ids_s = 0;
+  bool queries = false;       ///< rotate Q as it is packed
+  bool keys_in_loop = false;  ///< rotate K as each block is read (no KV cache)
+  bool keys_on_append = false;  ///< rotate the new keys as they are written to present
+  index_t past = 0;             ///< keys before the new ones (KV cache)
+};
+
 /// Everything a backend needs, validated: plain pointers and strides.
 struct attention_problem {
   view<const float, 4> q, k, v;
@@ -199,6 +241,7 @@ struct attention_problem {
   index_t alibi_stride = 0;
   const float* sinks = nullptr;  ///< [Hq] sink logits at stride sinks_stride, or null
   index_t sinks_stride = 0;
+  rotary_problem rope;  ///< fused RoPE (rope.cos null: none)
 };
 
 /// Operator tag of fusedops::attention.

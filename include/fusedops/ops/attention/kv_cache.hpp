@@ -21,6 +21,7 @@
 #include "fusedops/core/tensor_view.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/attention/attention_op.hpp"
+#include "fusedops/ops/attention/rotary.hpp"
 
 namespace fusedops::ops::kv_cache {
 
@@ -184,13 +185,27 @@ inline void copy_rows(const view<const float, 4>& src, const view<float, 4>& dst
   }
 }
 
+/// present[b, h, first + s, :] = RoPE(k[b, h, s, :]) at the new key's position (fused RoPE);
+/// in place when k already sits there. Unit strides along D (checked by check_rotary).
+template <class B>
+void rotate_rows(const view<const float, 4>& k, const view<float, 4>& present, index_t first,
+                 index_t b, index_t h, const rotary_problem& rope) noexcept {
+  for (index_t s = 0; s < k.shape(2); ++s)
+    attention_detail::rotate_row<B>(rope, &k(b, h, s, 0), &present(b, h, first + s, 0), k.shape(3),
+                                    attention_detail::key_position(rope, b, first + s));
+}
+
 }  // namespace detail
 
-/// Writes present = concat(past, new) (the parts not already in place). Call only after every
-/// check of the call passed. Parallel over (batch, KV head).
-inline void append(const view<const float, 4>& k, const view<const float, 4>& v,
-                   const attention_params& a, const resolved& r, const threading& t) noexcept {
-  if (!r.writes_present || (!r.copy_past && !r.copy_new)) return;
+/// Writes present = concat(past, new) (the parts not already in place), the new keys rotated when
+/// rope.keys_on_append (fused RoPE). Call only after every check of the call passed. Parallel
+/// over (batch, KV head).
+template <class B>
+void append(const view<const float, 4>& k, const view<const float, 4>& v,
+            const attention_params& a, const resolved& r, const rotary_problem& rope,
+            const threading& t) noexcept {
+  const bool rotate = rope.keys_on_append;
+  if (!r.writes_present || (!r.copy_past && !r.copy_new && !rotate)) return;
   const index_t heads = k.shape(1), pairs = k.shape(0) * heads;
   const index_t row_floats = (r.past_len + k.shape(2)) * (k.shape(3) + v.shape(3));
   parallel_for(t, pairs, std::max<index_t>(1, 16384 / std::max<index_t>(1, row_floats)),
@@ -201,10 +216,11 @@ inline void append(const view<const float, 4>& k, const view<const float, 4>& v,
                      detail::copy_rows(a.past_key, a.present_key, 0, b, h);
                      detail::copy_rows(a.past_value, a.present_value, 0, b, h);
                    }
-                   if (r.copy_new) {
+                   if (rotate)
+                     detail::rotate_rows<B>(k, a.present_key, r.past_len, b, h, rope);
+                   else if (r.copy_new)
                      detail::copy_rows(k, a.present_key, r.past_len, b, h);
-                     detail::copy_rows(v, a.present_value, r.past_len, b, h);
-                   }
+                   if (r.copy_new) detail::copy_rows(v, a.present_value, r.past_len, b, h);
                  }
                });
 }

@@ -7,7 +7,7 @@
 // ISA-specific, so it is the same on every backend. The fused tile loop never materialises
 // scores and does not know about this pass; it runs only when qk_output is non-empty.
 // The stages follow the tile loop's order (attention_op.hpp):
-//   raw = scale · q·k                               mode 0
+//   raw = scale · q·k  (q, k rotated in double with fused RoPE)   mode 0
 //   x   = mod(softcap(raw) - slope·|p - j|)         mode 1 (every key)
 //   x  += float mask; removed keys -inf             mode 2
 //   softmax(x) with the sink in the denominator     mode 3 (a NaN score makes the row NaN)
@@ -22,6 +22,7 @@
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/attention/attention_op.hpp"
 #include "fusedops/ops/attention/masks.hpp"
+#include "fusedops/ops/attention/rotary.hpp"
 
 namespace fusedops::ops::attention_detail {
 
@@ -39,10 +40,20 @@ void write_qk_output(const attention_problem& p, const view<float, 4>& qk, int m
       const index_t lo = kb.lo(i), hi = kb.hi(i), pos = i + kb.offset;
       const index_t ks = qk.stride(3);
       float* dst = &qk(b, h, i, 0);
+      const rotary_problem& rope = p.rope;
+      const index_t qpos = rope.queries ? query_position(rope, b, i, kb.offset) : 0;
       for (index_t j = 0; j < p.skv; ++j) {
         double dot = 0;
-        for (index_t d = 0; d < p.dqk; ++d)
-          dot += double(p.q(b, h, i, d)) * double(p.k(b, kh, j, d));
+        if (rope.queries) {  // rotated in double (unit strides, checked); K by now in present
+          const index_t kpos = rope.keys_in_loop ? key_position(rope, b, j) : 0;
+          for (index_t d = 0; d < p.dqk; ++d)
+            dot += rotated_element(rope, &p.q(b, h, i, 0), d, qpos) *
+                   (rope.keys_in_loop ? rotated_element(rope, &p.k(b, kh, j, 0), d, kpos)
+                                      : double(p.k(b, kh, j, d)));
+        } else {
+          for (index_t d = 0; d < p.dqk; ++d)
+            dot += double(p.q(b, h, i, d)) * double(p.k(b, kh, j, d));
+        }
         double x = double(p.scale) * dot;
         if (mode >= 1) {
           if (p.softcap > 0.0f) x = double(p.softcap) * std::tanh(x / double(p.softcap));

@@ -7,8 +7,10 @@
 //   unit = (batch b, KV head, rows [r0, r1) of the G·Sq query rows of that KV head's group,
 //           ordered query-major: row r is query r / G of head kv·G + r % G), key range [k0, k1)
 //   pack Q rows k-major per row tile, pre-multiplied by scale      (the A operand of S)
+//     (rotated first with fused RoPE: rotary.hpp)
 //   for each block of bc keys that some row of the unit may attend:
 //     transpose the K block into a [Dqk][bc] panel                 (the B operand of S)
+//       (each row rotated first with fused RoPE and no KV cache)
 //     pack the V columns that cannot be read in place              (a Dv tail, strided V)
 //     for each row tile (gemm_shape rows) that may attend the block:
 //       S = Q_tile · K_blockᵀ                 accumulate<ROWS, VECS, packed A> per panel
@@ -41,6 +43,7 @@
 #include "fusedops/ops/attention/dot_scores.hpp"
 #include "fusedops/ops/attention/masks.hpp"
 #include "fusedops/ops/attention/online_softmax.hpp"
+#include "fusedops/ops/attention/rotary.hpp"
 #include "fusedops/ops/gemm/blocking.hpp"
 #include "fusedops/ops/gemm/microkernel.hpp"
 #include "fusedops/ops/gemm/packing.hpp"
@@ -139,6 +142,7 @@ struct unit_scratch {
   float* s;      ///< one S / P tile [ROWS][block_keys]
   float* kt;     ///< K block transposed [dqk][bk], bk = keys_per_block(dqk) <= block_keys
   float* vp;     ///< packed V columns [block_keys][dv_pad]
+  float* rot;    ///< one rotated Q or K row [dqk] (fused RoPE)
 };
 
 /// One work unit: rows [r0, r1) of KV head `kvh` of batch `b`, keys [k0, k1).
@@ -249,9 +253,11 @@ struct tile_loop {
     auto head = [&](index_t r) { return u.kvh * G + (u.r0 + r) % G; };
 
     // A unit of a few rows (decode) scores by dot products against K rows in place
-    // (dot_scores.hpp) instead of transposing every K block for the GEMM tile.
-    const bool dot = rows <= dot_rows_max && p.k.stride(3) == 1;
-    // Q, scaled, packed per tile: [d][h] for the score tile, [h][d] (rows) for dot products.
+    // (dot_scores.hpp) instead of transposing every K block for the GEMM tile; K rows that need
+    // rotating first (fused RoPE without a KV cache) go through the transpose.
+    const bool dot = rows <= dot_rows_max && p.k.stride(3) == 1 && !p.rope.keys_in_loop;
+    // Q, scaled (rotated first with fused RoPE), packed per tile: [d][h] for the score tile,
+    // [h][d] (rows) for dot products.
     for (index_t t = 0; t < tiles.count; ++t) {
       const index_t t0 = tiles.start(t);
       const int h = tiles.height(t);
@@ -259,7 +265,11 @@ struct tile_loop {
       const index_t row_step = dot ? D : 1, d_step = dot ? 1 : h;
       for (int i = 0; i < h; ++i) {
         const float* src = &p.q(u.b, head(t0 + i), query(t0 + i), 0);
-        const index_t qs = p.q.stride(3);
+        index_t qs = p.q.stride(3);
+        if (p.rope.queries) {
+          rotate_row<B>(p.rope, src, ws.rot, D, query_position(p.rope, u.b, query(t0 + i), kb.offset));
+          src = ws.rot, qs = 1;
+        }
         for (index_t d = 0; d < D; ++d) dst[i * row_step + d * d_step] = src[d * qs] * p.scale;
       }
     }
@@ -296,6 +306,11 @@ struct tile_loop {
         const index_t k_cs = p.k.stride(3);
         for (int c = 0; c < n; ++c) {
           const float* src = kbase + c * k_rs;
+          if (p.rope.keys_in_loop) {
+            rotate_row<B>(p.rope, src, ws.rot, D, key_position(p.rope, u.b, key0 + c));
+            for (index_t d = 0; d < D; ++d) ws.kt[d * bk + c] = ws.rot[d];
+            continue;
+          }
           for (index_t d = 0; d < D; ++d) ws.kt[d * bk + c] = src[d * k_cs];
         }
         if (n < panels * WIDTH)
