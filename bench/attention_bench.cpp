@@ -15,6 +15,14 @@
 //                                 only the keys its last row may attend (the causal-block-skipping
 //                                 composition).
 // Shapes (B, Hq, Hkv, Sq, Skv, D, causal) from issue 4, named BxHqxHkvxSqxSkvxD[_causal].
+// RoPE rows (Llama's rotate-half, full head):
+//   attention_rope/fusedops/...   attention_params::rotary: Q and the new keys rotated inside the
+//                                 call
+//   attention_rope/unfused/...    rotary_embedding on Q (into a buffer) and on the new K, then
+//                                 attention
+// on a causal prefill without a cache (every key new), and on a decode step with a KV cache of
+// Skv - 1 positions (the unfused step writes the rotated key and the value into the cache slot;
+// the fused one passes past / present views of the cache and the raw new K/V).
 //
 // clang-format off
 //   attention_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_min_time=0.2
@@ -42,6 +50,7 @@
 
 #include <fusedops/attention.hpp>
 #include <fusedops/reference/attention.hpp>
+#include <fusedops/rotary_embedding.hpp>
 #include <fusedops/softmax.hpp>
 
 #include "support/machine_peak.hpp"
@@ -246,6 +255,97 @@ void run_row(benchmark::State& st, const shape& s, int threads, impl which) {
   st.SetLabel(which == impl::fused ? backend::name : sgemm_name());
 }
 
+/// RoPE tables [max_pos, D / 2] (angle pos · 10000^(-2i/D)).
+struct rope_tables {
+  std::vector<float> cos, sin;
+  index_t rows, half;
+  rope_tables(index_t max_pos, index_t d) : rows(max_pos), half(d / 2) {
+    cos.resize(std::size_t(rows * half)), sin.resize(cos.size());
+    for (index_t p = 0; p < rows; ++p)
+      for (index_t i = 0; i < half; ++i) {
+        const double a = double(p) * std::pow(10000.0, -2.0 * double(i) / double(2 * half));
+        cos[std::size_t(p * half + i)] = float(std::cos(a));
+        sin[std::size_t(p * half + i)] = float(std::sin(a));
+      }
+  }
+  fusedops::view<const float, 2> c() const { return fusedops::make_view(cos.data(), {rows, half}); }
+  fusedops::view<const float, 2> s() const { return fusedops::make_view(sin.data(), {rows, half}); }
+};
+
+/// attention_rope rows. Prefill (Sq = Skv): no cache, every key rotated. Decode (Sq = 1): the
+/// operands' K/V are the cache, positions [0, Skv - 1) cached and Skv - 1 the new token's slot.
+/// Before timing, the fused and the unfused step must agree on the row's real shape.
+void run_rope_row(benchmark::State& st, const shape& s, int threads, bool fused) {
+  using namespace fusedops;
+  operands o(s);
+  const rope_tables tab(s.skv, s.d);
+  const bool decode = s.sq == 1;
+  const index_t past = decode ? s.skv - 1 : 0;
+  // The new token's raw K/V (decode), and the unfused path's rotated copies of Q (and K).
+  std::vector<float> k_new(std::size_t(s.b * s.hkv * s.d), 0.5f), v_new(k_new.size(), 0.25f);
+  std::vector<float> q_rot(o.q.size()), k_rot(decode ? 0 : o.k.size());
+  const auto kc = make_view(o.k.data(), {s.b, s.hkv, s.skv, s.d});
+  const auto vc = make_view(o.v.data(), {s.b, s.hkv, s.skv, s.d});
+  const auto kn = make_view(static_cast<const float*>(k_new.data()), {s.b, s.hkv, 1, s.d});
+  const auto vn = make_view(static_cast<const float*>(v_new.data()), {s.b, s.hkv, 1, s.d});
+  const auto qr = make_view(static_cast<const float*>(q_rot.data()), {s.b, s.hq, s.sq, s.d});
+  const auto kr = make_view(static_cast<const float*>(k_rot.data()), {s.b, s.hkv, s.skv, s.d});
+  attention_params base;
+  base.is_causal = true;
+  base.threads = threads > 1 ? threading::openmp(threads) : threading::serial();
+  base.allow_allocation = false;
+  attention_params pf = base, pu = base;  // fused, unfused
+  pf.rotary.cos_cache = tab.c(), pf.rotary.sin_cache = tab.s();
+  if (decode) {
+    pf.past_key = kc.slice(2, 0, past), pf.past_value = vc.slice(2, 0, past);
+    pf.present_key = kc, pf.present_value = vc;
+  }
+  rotary_embedding_params rp;
+  rp.threads = base.threads;
+  rp.position_offset = past;
+  std::vector<float> ws(std::max(
+      attention_workspace_size<backend>(o.qv(), decode ? kn : o.kv(), decode ? vn : o.vv(),
+                                        o.ov(), pf),
+      attention_workspace_size<backend>(qr, decode ? o.kv() : kr, o.vv(), o.ov(), pu)));
+  pf.workspace = pu.workspace = make_view(ws.data(), {index_t(ws.size())});
+  auto step = [&](bool f) {
+    if (f)
+      return attention<backend>(o.qv(), decode ? kn : o.kv(), decode ? vn : o.vv(), o.ov(), pf);
+    status r = rotary_embedding<backend>(o.qv(), tab.c(), tab.s(),
+                                         make_view(q_rot.data(), {s.b, s.hq, s.sq, s.d}), rp);
+    if (r.ok() && decode) {
+      r = rotary_embedding<backend>(kn, tab.c(), tab.s(), kc.slice(2, past, past + 1), rp);
+      for (index_t b = 0; b < s.b; ++b)
+        for (index_t h = 0; h < s.hkv; ++h) std::copy_n(&vn(b, h, 0, 0), s.d, &vc(b, h, past, 0));
+    } else if (r.ok()) {
+      r = rotary_embedding<backend>(o.kv(), tab.c(), tab.s(),
+                                    make_view(k_rot.data(), {s.b, s.hkv, s.skv, s.d}), rp);
+    }
+    return r.ok() ? attention<backend>(qr, decode ? o.kv() : kr, o.vv(), o.ov(), pu) : r;
+  };
+  status r = step(!fused);
+  const std::vector<float> other = o.out;
+  if (r.ok()) r = step(fused);
+  double worst = 0;
+  for (std::size_t i = 0; i < other.size(); ++i)
+    worst = std::max(worst, double(std::fabs(other[i] - o.out[i])));
+  if (!r.ok() || !(worst < 1e-4)) {
+    st.SkipWithError(r.ok() ? ("fused and unfused RoPE disagree: " + std::to_string(worst)).c_str()
+                            : r.message());
+    return;
+  }
+  fusedops_bench::wait_for_quiet();
+  const fusedops_bench::load_probe load;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : st) static_cast<void>(step(fused));
+  const double secs = seconds_since(t0), calls = double(st.iterations());
+  st.counters["foreign_cpu"] = load.foreign_cpus();
+  st.counters["ms"] = secs / calls * 1e3;
+  st.counters["GFLOPS"] = calls * s.flops() / secs * 1e-9;
+  if (decode) st.counters["KV_GBps"] = calls * s.kv_bytes() / secs * 1e-9;
+  st.SetLabel(backend::name);
+}
+
 /// Every implementation against the double oracle on a small odd shape; false if any is off.
 bool self_check() {
   bool ok = true;
@@ -284,6 +384,17 @@ void register_rows() {
             std::string("attention/") + n + "/" + s.str() + "/threads:" + std::to_string(threads);
         benchmark::RegisterBenchmark(name.c_str(), [s, threads, which](benchmark::State& st) {
           run_row(st, s, threads, which);
+        })->UseRealTime()->Unit(benchmark::kMillisecond);
+      }
+  const shape rope_shapes[] = {{1, 32, 8, 512, 512, 128, true}, {1, 32, 8, 1, 4096, 128, false}};
+  for (const shape& s : rope_shapes)
+    for (int threads : thread_counts())
+      for (bool fused : {true, false}) {
+        const std::string name = std::string("attention_rope/") +
+                                 (fused ? "fusedops/" : "unfused/") + s.str() +
+                                 "/threads:" + std::to_string(threads);
+        benchmark::RegisterBenchmark(name.c_str(), [s, threads, fused](benchmark::State& st) {
+          run_rope_row(st, s, threads, fused);
         })->UseRealTime()->Unit(benchmark::kMillisecond);
       }
 }
