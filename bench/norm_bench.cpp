@@ -12,6 +12,10 @@
 //   add_layernorm/fusedops_<b>      fusedops::add_layer_norm: sum = x + r and y = LN(sum), one pass
 //   add_layernorm/unfused           the same with a separate residual pass (Eigen, per row), then
 //                                   fusedops::layer_norm on the sum
+//   <op>/fusedops_<b>_stream        cold rows only: the fusedops call with store_policy::streaming
+//                                   (non-temporal stores for y and sum); the plain fusedops rows use
+//                                   store_policy::automatic, which streams only when the call's
+//                                   tensors exceed the last-level cache (16384 × 4096 here)
 //   <op>/copy                       a same-size copy (support/memory_bound.hpp): the roofline
 // Rows: <op>/<impl>/<rows>x<hidden>/threads:<t>/<hot|cold>; counters "bytes" (GB/s of x read + y
 // written + scale/bias; with the residual: x, r read, sum, y written), "of_copy" (that over the
@@ -151,11 +155,13 @@ void eigen_add(const float* x, const float* res, float* s, long rows, long h, in
 }
 
 template <class B>
-void fusedops_ln(float* const* a, long rows, long h, int t) {
+void fusedops_ln(float* const* a, long rows, long h, int t,
+                 fusedops::store_policy stores = fusedops::store_policy::automatic) {
   fusedops::layer_norm_params p;
   p.epsilon = k_eps;
   p.bias = fusedops::make_view(static_cast<const float*>(a[BETA]), {index_t(h)});
   p.threads = policy(t);
+  p.stores = stores;
   check(fusedops::layer_norm<B>(
       fusedops::make_view(static_cast<const float*>(a[X]), {index_t(rows), index_t(h)}),
       fusedops::make_view(static_cast<const float*>(a[GAMMA]), {index_t(h)}),
@@ -163,10 +169,12 @@ void fusedops_ln(float* const* a, long rows, long h, int t) {
 }
 
 template <class B>
-void fusedops_rms(float* const* a, long rows, long h, int t) {
+void fusedops_rms(float* const* a, long rows, long h, int t,
+                 fusedops::store_policy stores = fusedops::store_policy::automatic) {
   fusedops::rms_norm_params p;
   p.epsilon = k_eps;
   p.threads = policy(t);
+  p.stores = stores;
   check(fusedops::rms_norm<B>(
       fusedops::make_view(static_cast<const float*>(a[X]), {index_t(rows), index_t(h)}),
       fusedops::make_view(static_cast<const float*>(a[GAMMA]), {index_t(h)}),
@@ -174,11 +182,13 @@ void fusedops_rms(float* const* a, long rows, long h, int t) {
 }
 
 template <class B>
-void fusedops_add_ln(float* const* a, long rows, long h, int t) {
+void fusedops_add_ln(float* const* a, long rows, long h, int t,
+                 fusedops::store_policy stores = fusedops::store_policy::automatic) {
   fusedops::layer_norm_params p;
   p.epsilon = k_eps;
   p.bias = fusedops::make_view(static_cast<const float*>(a[BETA]), {index_t(h)});
   p.threads = policy(t);
+  p.stores = stores;
   const index_t R = rows, H = h;
   check(fusedops::add_layer_norm<B>(fusedops::make_view(static_cast<const float*>(a[X]), {R, H}),
                                     fusedops::make_view(static_cast<const float*>(a[RES]), {R, H}),
@@ -312,6 +322,12 @@ void register_shape(long rows, long h, int t, cache_state st) {
   fusedops_bench::register_copy("norm", rows, h, t, st);
   add("layernorm", fo, rows, h, t, st, 2 * n + 2 * w,
       [=](float* const* a) { fusedops_ln<B>(a, rows, h, t); });
+  const std::string fs = fo + "_stream";
+  const bool cold = st == cache_state::cold;
+  constexpr auto streaming = fusedops::store_policy::streaming;
+  if (cold)
+    add("layernorm", fs, rows, h, t, st, 2 * n + 2 * w,
+        [=](float* const* a) { fusedops_ln<B>(a, rows, h, t, streaming); });
   add("layernorm", "two_pass", rows, h, t, st, 2 * n + 2 * w,
       [=](float* const* a) { two_pass_ln(a[X], a[GAMMA], a[BETA], a[Y], rows, h, t); });
   add("layernorm", "eigen", rows, h, t, st, 2 * n + 2 * w,
@@ -327,12 +343,18 @@ void register_shape(long rows, long h, int t, cache_state st) {
 #endif
   add("rmsnorm", fo, rows, h, t, st, 2 * n + w,
       [=](float* const* a) { fusedops_rms<B>(a, rows, h, t); });
+  if (cold)
+    add("rmsnorm", fs, rows, h, t, st, 2 * n + w,
+        [=](float* const* a) { fusedops_rms<B>(a, rows, h, t, streaming); });
   add("rmsnorm", "two_pass", rows, h, t, st, 2 * n + w,
       [=](float* const* a) { two_pass_rms(a[X], a[GAMMA], a[Y], rows, h, t); });
   add("rmsnorm", "eigen", rows, h, t, st, 2 * n + w,
       [=](float* const* a) { eigen_rms(a[X], a[GAMMA], a[Y], rows, h, t); });
   add("add_layernorm", fo, rows, h, t, st, 4 * n + 2 * w,
       [=](float* const* a) { fusedops_add_ln<B>(a, rows, h, t); });
+  if (cold)
+    add("add_layernorm", fs, rows, h, t, st, 4 * n + 2 * w,
+        [=](float* const* a) { fusedops_add_ln<B>(a, rows, h, t, streaming); });
   add("add_layernorm", "unfused", rows, h, t, st, 4 * n + 2 * w,
       [=](float* const* a) { unfused_add_ln<B>(a, rows, h, t); });
 }

@@ -73,6 +73,7 @@ status layer_norm(detail::norm_no_deduce_t<view<const float, R>> x, view<const f
   a.mean = p.mean, a.inv_std = p.inv_std_dev, a.axis = p.axis, a.epsilon = p.epsilon;
   ops::norm_problem prob;
   FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("layer_norm", a, true, prob));
+  prob.stream = ops::norm_streams(prob, p.stores);
   if constexpr (B::is_cpu) impl_for_t<ops::layer_norm_op, B>::run(prob, p.threads);
   return {};
 }
@@ -100,6 +101,7 @@ status add_layer_norm(detail::norm_no_deduce_t<view<const float, R>> x,
   a.axis = p.axis, a.epsilon = p.epsilon, a.fused = true;
   ops::norm_problem prob;
   FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("add_layer_norm", a, true, prob));
+  prob.stream = ops::norm_streams(prob, p.stores);
   if constexpr (B::is_cpu) impl_for_t<ops::layer_norm_op, B>::run(prob, p.threads);
   return {};
 }
@@ -116,6 +118,7 @@ status rms_norm(detail::norm_no_deduce_t<view<const float, R>> x, view<const flo
   a.axis = p.axis, a.epsilon = p.epsilon;
   ops::norm_problem prob;
   FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("rms_norm", a, false, prob));
+  prob.stream = ops::norm_streams(prob, p.stores);
   if constexpr (B::is_cpu) impl_for_t<ops::rms_norm_op, B>::run(prob, p.threads);
   return {};
 }
@@ -133,6 +136,7 @@ status add_rms_norm(detail::norm_no_deduce_t<view<const float, R>> x,
   a.residual_bias = p.residual_bias, a.axis = p.axis, a.epsilon = p.epsilon, a.fused = true;
   ops::norm_problem prob;
   FUSEDOPS_RETURN_IF_ERROR(ops::validate_norm<R>("add_rms_norm", a, false, prob));
+  prob.stream = ops::norm_streams(prob, p.stores);
   if constexpr (B::is_cpu) impl_for_t<ops::rms_norm_op, B>::run(prob, p.threads);
   return {};
 }

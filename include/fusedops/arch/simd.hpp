@@ -6,6 +6,9 @@
 // comparison operators:
 //   lanes<V>                  number of elements in V
 //   load / store              unaligned, full vector
+//   stream / stream_fence     non-temporal store of a full vector to an address aligned to the
+//                             vector's size (plain store where the ISA has none); the fence
+//                             orders them before what follows (end of a thread's share)
 //   load_partial / store_partial  first n < lanes elements (tails); other lanes read as 0
 //   load_segment / store_segment  n <= lanes elements at any stride (0 broadcasts on load)
 //   broadcast<V>(x)           all lanes = x
@@ -24,6 +27,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 
 #include "fusedops/arch/all.hpp"
 
@@ -44,6 +48,22 @@ template <class V, class T>
 FUSEDOPS_INLINE void store(T* p, const V& x) noexcept {
   vec_ops<V>::store(p, x);
 }
+/// Non-temporal store (see store_policy.hpp): p must be aligned to lanes<V> · sizeof(T).
+template <class V, class T>
+FUSEDOPS_INLINE void stream(T* p, const V& x) noexcept {
+  vec_ops<V>::stream(p, x);
+}
+/// Orders this thread's earlier streaming stores before its later stores (x86 sfence).
+template <class V>
+FUSEDOPS_INLINE void stream_fence() noexcept {
+  vec_ops<V>::stream_fence();
+}
+/// Whether p may take simd::stream of V (aligned to the vector's size).
+template <class V, class T>
+FUSEDOPS_INLINE bool stream_aligned(const T* p) noexcept {
+  return reinterpret_cast<std::uintptr_t>(p) % (sizeof(T) * lanes<V>) == 0;
+}
+
 /// Loads p[0..n) (0 <= n <= lanes); the remaining lanes are 0. Never reads past p[n-1].
 template <class V, class T>
 FUSEDOPS_INLINE V load_partial(const T* p, int n) noexcept {

@@ -13,6 +13,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "fusedops/arch/vec_traits.hpp"
+#include "fusedops/config/detect.hpp"
 #include "fusedops/core/numerics.hpp"
 
 namespace fusedops::simd {
@@ -44,6 +45,29 @@ struct vec_ops<xsimd::batch<T, A>> {
 
   static FUSEDOPS_INLINE V load(const T* p) noexcept { return V::load_unaligned(p); }
   static FUSEDOPS_INLINE void store(T* p, const V& x) noexcept { x.store_unaligned(p); }
+  /// Non-temporal store of a whole vector to p aligned to sizeof(V) (x86: movntps; elsewhere,
+  /// and for other element types, a plain aligned store).
+  static FUSEDOPS_INLINE void stream(T* p, const V& x) noexcept {
+#if FUSEDOPS_HAS_AVX512
+    if constexpr (std::is_same_v<T, float> && sizeof(V) == 64) {
+      _mm512_stream_ps(p, x);
+      return;
+    }
+#endif
+#if FUSEDOPS_HAS_AVX2
+    if constexpr (std::is_same_v<T, float> && sizeof(V) == 32) {
+      _mm256_stream_ps(p, x);
+      return;
+    }
+#endif
+    x.store_aligned(p);
+  }
+  /// Orders streaming stores before whatever follows (other threads then see them).
+  static FUSEDOPS_INLINE void stream_fence() noexcept {
+#if FUSEDOPS_ARCH_X86_64
+    _mm_sfence();
+#endif
+  }
   static FUSEDOPS_INLINE V fma(const V& a, const V& b, const V& c) noexcept {
     return xsimd::fma(a, b, c);
   }
@@ -60,7 +84,9 @@ struct vec_ops<xsimd::batch<T, A>> {
   }
   static FUSEDOPS_INLINE V abs(const V& a) noexcept { return xsimd::abs(a); }
   static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return xsimd_sqrt<T, A>::apply(a); }
-  static FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept { return xsimd_div<T, A>::apply(a, b); }
+  static FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept {
+    return xsimd_div<T, A>::apply(a, b);
+  }
   // Bit patterns (float <-> uint32 lanes), for vector_math.hpp's exponent arithmetic.
   using bits = xsimd::batch<bits_element<T>, A>;
   static FUSEDOPS_INLINE bits as_bits(const V& a) noexcept { return xsimd::bitwise_cast<bits>(a); }

@@ -34,6 +34,8 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
   static FUSEDOPS_INLINE void store(T* p, const V& x) noexcept {
     for (int i = 0; i < N; ++i) p[i] = x.v[i];
   }
+  static FUSEDOPS_INLINE void stream(T* p, const V& x) noexcept { store(p, x); }  // no NT stores
+  static FUSEDOPS_INLINE void stream_fence() noexcept {}
   static FUSEDOPS_INLINE V fma(const V& a, const V& b, const V& c) noexcept {
     V r;
     for (int i = 0; i < N; ++i) r.v[i] = a.v[i] * b.v[i] + c.v[i];

@@ -17,34 +17,10 @@
 #include <algorithm>
 
 #include "fusedops/arch/simd.hpp"
+#include "fusedops/core/cache_sizes.hpp"
 #include "fusedops/core/shape.hpp"
 
-#if defined(__linux__)
-#include <unistd.h>
-#endif
-
 namespace fusedops::ops {
-
-/// Data cache sizes in bytes.
-struct cache_sizes {
-  index_t l1d = 32 * 1024;
-  index_t l2 = 1024 * 1024;
-
-  /// This CPU's caches where the OS reports them (Linux sysconf), otherwise the defaults above
-  /// (32 KiB / 1 MiB: Skylake-SP and later server cores, Neoverse N1/V1). Read once; immutable.
-  static const cache_sizes& detected() noexcept {
-    static const cache_sizes sizes = [] {
-      cache_sizes s;
-#if defined(__linux__) && defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
-      const long os_l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), os_l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-      if (os_l1 >= 8 * 1024 && os_l1 <= 1024 * 1024) s.l1d = os_l1;
-      if (os_l2 >= 128 * 1024 && os_l2 <= 64 * 1024 * 1024) s.l2 = os_l2;
-#endif
-      return s;
-    }();
-    return sizes;
-  }
-};
 
 /// Register tile and block sizes of backend B's fp32 GEMM.
 template <class B>

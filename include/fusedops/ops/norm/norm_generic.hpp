@@ -8,6 +8,11 @@
 //           accumulating the statistics in registers: one read of the data from memory;
 //   pass 2  reads the row again (x, or the sum just stored) and writes y. The row was touched a
 //           moment ago, so this read hits L1/L2 (4096 floats = 16 KiB).
+// Streaming stores (norm_problem::stream, core/store_policy.hpp): y, and for the fused forms the
+// sum, are written with non-temporal stores in pass 2 (rows whose outputs start aligned to the
+// vector size; others with plain stores). The sum is then not stored in pass 1 (a streamed line
+// must not be read back): pass 2 recomputes it from x and the residual, still in L1, with the
+// same additions in the same order, so every output is bit for bit what the cached path writes.
 // LayerNorm statistics, shifted two-moment: with K = the row's first element, S1 = Σ(v - K) and
 // S2 = Σ(v - K)² in fp32 (4 independent vector accumulators each), then
 //   d = S1/n,  var = S2/n - d²,  mean = K + d,  y = ((v - K) - d) · rstd · scale + bias.
@@ -44,16 +49,16 @@ struct norm_generic {
     float* y;
   };
 
-  /// Loads elements [j, j + n) of the row's input (n < L: the tail, other lanes 0), computing and
-  /// storing the sum for the fused forms.
-  template <bool Fused, bool RBias>
+  /// Loads elements [j, j + n) of the row's input (n < L: the tail, other lanes 0), computing the
+  /// sum for the fused forms, and storing it when StoreSum.
+  template <bool Fused, bool RBias, bool StoreSum = Fused>
   static FUSEDOPS_INLINE V input(const norm_problem& p, const row& w, index_t j, int n) noexcept {
     if (n == L) {
       V v = simd::load<V>(w.x + j);
       if constexpr (Fused) {
         v = v + simd::load<V>(w.r + j);
         if constexpr (RBias) v = v + simd::load<V>(p.residual_bias + j);
-        simd::store(w.s + j, v);
+        if constexpr (StoreSum) simd::store(w.s + j, v);
       }
       return v;
     }
@@ -61,9 +66,40 @@ struct norm_generic {
     if constexpr (Fused) {
       v = v + simd::load_partial<V>(w.r + j, n);
       if constexpr (RBias) v = v + simd::load_partial<V>(p.residual_bias + j, n);
-      simd::store_partial(w.s + j, v, n);
+      if constexpr (StoreSum) simd::store_partial(w.s + j, v, n);
     }
     return v;
+  }
+
+  /// Pass 2 of a row: y[j] = f(v_j, j, count) with v the row's input (x; the fused forms read the
+  /// sum pass 1 stored, or with Stream recompute it and write it here). Stream: non-temporal
+  /// stores where the row's outputs start aligned.
+  template <bool Fused, bool RBias, bool Stream, class F>
+  static FUSEDOPS_INLINE void output_pass(const norm_problem& p, const row& w, F&& f) noexcept {
+    constexpr bool write_sum = Fused && Stream;
+    const float* src = Fused ? w.s : w.x;
+    const bool nt =
+        Stream && simd::stream_aligned<V>(w.y) && (!write_sum || simd::stream_aligned<V>(w.s));
+    const index_t nh = p.hidden;
+    index_t j = 0;
+    for (; j + L <= nh; j += L) {
+      const V v = write_sum ? input<Fused, RBias, false>(p, w, j, L) : simd::load<V>(src + j);
+      const V out = f(v, j, L);
+      if (nt) {
+        if constexpr (write_sum) simd::stream(w.s + j, v);
+        simd::stream(w.y + j, out);
+      } else {
+        if constexpr (write_sum) simd::store(w.s + j, v);
+        simd::store(w.y + j, out);
+      }
+    }
+    if (j < nh) {
+      const int t = static_cast<int>(nh - j);
+      const V v =
+          write_sum ? input<Fused, RBias, false>(p, w, j, t) : simd::load_partial<V>(src + j, t);
+      if constexpr (write_sum) simd::store_partial(w.s + j, v, t);
+      simd::store_partial(w.y + j, f(v, j, t), t);
+    }
   }
 
   /// Lanes [n, L) of v replaced by `fill` (so that v - fill is 0 there).
@@ -75,7 +111,7 @@ struct norm_generic {
   }
 
   /// Pass 1 of LayerNorm: S1 = Σ(v - K), S2 = Σ(v - K)², K = the first input element.
-  template <bool Fused, bool RBias>
+  template <bool Fused, bool RBias, bool StoreSum>
   static void ln_moments(const norm_problem& p, const row& w, float& k, float& s1,
                          float& s2) noexcept {
     const index_t n = p.hidden;
@@ -91,18 +127,18 @@ struct norm_generic {
     index_t j = 0;
     for (; j + U * L <= n; j += U * L)
       for (int u = 0; u < U; ++u) {
-        const V d = input<Fused, RBias>(p, w, j + u * L, L) - kv;
+        const V d = input<Fused, RBias, StoreSum>(p, w, j + u * L, L) - kv;
         a1[u] = a1[u] + d;
         a2[u] = simd::fma(d, d, a2[u]);
       }
     for (int u = 0; j + L <= n; j += L, ++u) {
-      const V d = input<Fused, RBias>(p, w, j, L) - kv;
+      const V d = input<Fused, RBias, StoreSum>(p, w, j, L) - kv;
       a1[u] = a1[u] + d;
       a2[u] = simd::fma(d, d, a2[u]);
     }
     if (j < n) {
       const int t = static_cast<int>(n - j);
-      const V d = pad(input<Fused, RBias>(p, w, j, t), t, k) - kv;
+      const V d = pad(input<Fused, RBias, StoreSum>(p, w, j, t), t, k) - kv;
       a1[U - 1] = a1[U - 1] + d;
       a2[U - 1] = simd::fma(d, d, a2[U - 1]);
     }
@@ -111,7 +147,7 @@ struct norm_generic {
   }
 
   /// Pass 1 of RMSNorm: Σv².
-  template <bool Fused, bool RBias>
+  template <bool Fused, bool RBias, bool StoreSum>
   static float rms_moment(const norm_problem& p, const row& w) noexcept {
     const index_t n = p.hidden;
     V a[U];
@@ -119,25 +155,25 @@ struct norm_generic {
     index_t j = 0;
     for (; j + U * L <= n; j += U * L)
       for (int u = 0; u < U; ++u) {
-        const V v = input<Fused, RBias>(p, w, j + u * L, L);
+        const V v = input<Fused, RBias, StoreSum>(p, w, j + u * L, L);
         a[u] = simd::fma(v, v, a[u]);
       }
     for (int u = 0; j + L <= n; j += L, ++u) {
-      const V v = input<Fused, RBias>(p, w, j, L);
+      const V v = input<Fused, RBias, StoreSum>(p, w, j, L);
       a[u] = simd::fma(v, v, a[u]);
     }
     if (j < n) {
-      const V v = input<Fused, RBias>(p, w, j, static_cast<int>(n - j));  // other lanes 0
+      const V v = input<Fused, RBias, StoreSum>(p, w, j, static_cast<int>(n - j));  // other lanes 0
       a[U - 1] = simd::fma(v, v, a[U - 1]);
     }
     return simd::reduce_add((a[0] + a[1]) + (a[2] + a[3]));
   }
 
   /// One LayerNorm row: both passes.
-  template <bool Fused, bool RBias, bool Bias>
+  template <bool Fused, bool RBias, bool Bias, bool Stream>
   static FUSEDOPS_INLINE void ln_row(const norm_problem& p, const row& w, index_t r) noexcept {
     float k, s1, s2;
-    ln_moments<Fused, RBias>(p, w, k, s1, s2);
+    ln_moments<Fused, RBias, Fused && !Stream>(p, w, k, s1, s2);
     // The row's scalar tail is a dependency chain between the two passes: kept in float (sqrtss
     // and divss, ~30 cycles, where double division and square root cost ~50).
     const float inv_n = 1.0f / static_cast<float>(p.hidden);
@@ -151,49 +187,33 @@ struct norm_generic {
     // y = ((v - K) - d) · rstd · g + b, as fma(v - K, rstd, -(d · rstd)) then fma(., g, b): v - K
     // is exact for rows with a large mean (Sterbenz), so (v - mean) keeps the fp32 resolution of
     // the spread, not of the mean.
-    const float* src = Fused ? w.s : w.x;
     const V kv(k), rv(rstd), ndr(-(d * rstd));
-    auto out = [&](const V& v, index_t j, int cnt) {
+    output_pass<Fused, RBias, Stream>(p, w, [&](const V& v, index_t j, int cnt) {
       const V t = simd::fma(v - kv, rv, ndr);
       if (cnt == L) {
         const V g = simd::load<V>(p.scale + j);
-        simd::store(w.y + j, Bias ? simd::fma(t, g, simd::load<V>(p.bias + j)) : t * g);
-      } else {
-        const V g = simd::load_partial<V>(p.scale + j, cnt);
-        simd::store_partial(
-            w.y + j, Bias ? simd::fma(t, g, simd::load_partial<V>(p.bias + j, cnt)) : t * g, cnt);
+        return Bias ? simd::fma(t, g, simd::load<V>(p.bias + j)) : t * g;
       }
-    };
-    const index_t nh = p.hidden;
-    index_t j = 0;
-    for (; j + L <= nh; j += L) out(simd::load<V>(src + j), j, L);
-    if (j < nh) {
-      const int t = static_cast<int>(nh - j);
-      out(simd::load_partial<V>(src + j, t), j, t);
-    }
+      const V g = simd::load_partial<V>(p.scale + j, cnt);
+      return Bias ? simd::fma(t, g, simd::load_partial<V>(p.bias + j, cnt)) : t * g;
+    });
   }
 
   /// One RMSNorm row: both passes.
-  template <bool Fused, bool RBias>
+  template <bool Fused, bool RBias, bool Stream>
   static FUSEDOPS_INLINE void rms_row(const norm_problem& p, const row& w) noexcept {
-    const float s2 = rms_moment<Fused, RBias>(p, w);
+    const float s2 = rms_moment < Fused, RBias, Fused && !Stream > (p, w);
     const float rstd = 1.0f / std::sqrt(s2 / static_cast<float>(p.hidden) + p.epsilon);
-    const float* src = Fused ? w.s : w.x;
     const V rv(rstd);
-    const index_t nh = p.hidden;
-    index_t j = 0;
-    for (; j + L <= nh; j += L)
-      simd::store(w.y + j, (simd::load<V>(src + j) * rv) * simd::load<V>(p.scale + j));
-    if (j < nh) {
-      const int t = static_cast<int>(nh - j);
-      simd::store_partial(
-          w.y + j, (simd::load_partial<V>(src + j, t) * rv) * simd::load_partial<V>(p.scale + j, t),
-          t);
-    }
+    output_pass<Fused, RBias, Stream>(p, w, [&](const V& v, index_t j, int cnt) {
+      const V g = cnt == L ? simd::load<V>(p.scale + j) : simd::load_partial<V>(p.scale + j, cnt);
+      return (v * rv) * g;
+    });
   }
 
-  /// Every row, split between threads (about 16 K elements per task at least).
-  template <class RowFn>
+  /// Every row, split between threads (about 16 K elements per task at least). Stream: each
+  /// share ends with a fence, so its streaming stores are visible when the call returns.
+  template <bool Stream, class RowFn>
   static void for_rows(const norm_problem& p, const threading& threads, RowFn&& fn) {
     const index_t grain = std::max<index_t>(1, index_t{16384} / std::max<index_t>(p.hidden, 1));
     parallel_for(threads, p.rows.rows, grain, [&](index_t r0, index_t r1) {
@@ -204,12 +224,27 @@ struct norm_generic {
                     p.sum ? p.sum + off[3] : nullptr, p.y + off[1]};
         fn(w, r);
       }
+      if constexpr (Stream) simd::stream_fence<V>();
     });
   }
 
   template <bool Fused, bool RBias, bool Bias>
   static void ln_all(const norm_problem& p, const threading& threads) {
-    for_rows(p, threads, [&](const row& w, index_t r) { ln_row<Fused, RBias, Bias>(p, w, r); });
+    if (p.stream)
+      for_rows<true>(p, threads,
+                     [&](const row& w, index_t r) { ln_row<Fused, RBias, Bias, true>(p, w, r); });
+    else
+      for_rows<false>(p, threads,
+                      [&](const row& w, index_t r) { ln_row<Fused, RBias, Bias, false>(p, w, r); });
+  }
+
+  template <bool Fused, bool RBias>
+  static void rms_all(const norm_problem& p, const threading& threads) {
+    if (p.stream)
+      for_rows<true>(p, threads, [&](const row& w, index_t) { rms_row<Fused, RBias, true>(p, w); });
+    else
+      for_rows<false>(p, threads,
+                      [&](const row& w, index_t) { rms_row<Fused, RBias, false>(p, w); });
   }
 
   /// LayerNorm / add_layer_norm over a checked problem.
@@ -229,11 +264,11 @@ struct norm_generic {
   static void rms_norm(const norm_problem& p, const threading& threads) {
     const bool fused = p.residual != nullptr, rb = p.residual_bias != nullptr;
     if (!fused)
-      for_rows(p, threads, [&](const row& w, index_t) { rms_row<false, false>(p, w); });
+      rms_all<false, false>(p, threads);
     else if (!rb)
-      for_rows(p, threads, [&](const row& w, index_t) { rms_row<true, false>(p, w); });
+      rms_all<true, false>(p, threads);
     else
-      for_rows(p, threads, [&](const row& w, index_t) { rms_row<true, true>(p, w); });
+      rms_all<true, true>(p, threads);
   }
 };
 

@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "fusedops/core/checks.hpp"
+#include "fusedops/core/store_policy.hpp"
 #include "fusedops/core/tensor_view.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/norm/rows.hpp"
@@ -31,6 +32,9 @@ struct layer_norm_params {
   view<float, 1> inv_std_dev{};          ///< optional output [rows] (ONNX output 3, flattened)
   // (mean and inv_std_dev may have any stride but must not share a byte range with each other or
   // with any other argument: interleaving them in one buffer is rejected.)
+  /// How y (and add_layer_norm's sum) are stored: automatic streams (non-temporal stores) when
+  /// the call touches more bytes than the last-level cache holds (core/store_policy.hpp).
+  store_policy stores = store_policy::automatic;
   threading threads = threading::serial();
 };
 
@@ -38,7 +42,8 @@ struct layer_norm_params {
 struct rms_norm_params {
   int axis = -1;
   float epsilon = 1e-5f;
-  view<const float, 1> residual_bias{};  ///< add_rms_norm only: added to x + residual
+  view<const float, 1> residual_bias{};           ///< add_rms_norm only: added to x + residual
+  store_policy stores = store_policy::automatic;  ///< as layer_norm_params::stores
   threading threads = threading::serial();
 };
 
@@ -81,13 +86,22 @@ struct basic_norm_problem {
   const T* scale = nullptr;
   const T* bias = nullptr;           ///< null: none
   const T* residual_bias = nullptr;  ///< null: none
-  float* mean = nullptr;                 ///< null: not requested
+  float* mean = nullptr;             ///< null: not requested
   index_t mean_stride = 0;
   float* inv_std = nullptr;
   index_t inv_std_stride = 0;
   float epsilon = 0;
+  bool stream = false;  ///< streaming (non-temporal) stores for y and sum (CPU backends)
 };
 using norm_problem = basic_norm_problem<float>;
+
+/// Whether a checked call streams its outputs under `policy`: the bytes it touches are x and y,
+/// plus residual and sum for the fused forms.
+inline bool norm_streams(const norm_problem& p, store_policy policy) noexcept {
+  const std::size_t tensors = p.residual != nullptr ? 4 : 2;
+  return streams(policy, static_cast<std::size_t>(p.rows.rows) *
+                             static_cast<std::size_t>(p.hidden) * sizeof(float) * tensors);
+}
 
 /// The arguments of any of the four entry points, as views (residual/sum empty when not fused),
 /// all in one memory space (host_memory for the CPU backends, device_memory for backend::cuda),
@@ -107,8 +121,8 @@ namespace norm_checks {
 
 /// Outputs and inputs that must not share a byte (stricter than in_place_or_disjoint).
 template <class T, class U, int R, int Q, class S>
-status disjoint(const char* op, const char* out_name, const view<T, R, S>& out,
-                const char* in_name, const view<U, Q, S>& in) noexcept {
+status disjoint(const char* op, const char* out_name, const view<T, R, S>& out, const char* in_name,
+                const view<U, Q, S>& in) noexcept {
   if (out.empty() || in.empty()) return {};
   std::uintptr_t olo, ohi, ilo, ihi;
   checks::byte_range(out, olo, ohi);
@@ -123,8 +137,8 @@ status disjoint(const char* op, const char* out_name, const view<T, R, S>& out,
 
 /// A per-hidden vector (scale, bias, residual_bias): shape [hidden], unit stride.
 template <int R, class S, class T>
-status hidden_vector(const char* op, const char* name, const view<const T, 1, S>& v,
-                     index_t hidden, const view<const T, R, S>& x, int axis) noexcept {
+status hidden_vector(const char* op, const char* name, const view<const T, 1, S>& v, index_t hidden,
+                     const view<const T, R, S>& x, int axis) noexcept {
   FUSEDOPS_RETURN_IF_ERROR(checks::tensor(op, name, v));
   if (v.shape(0) != hidden)
     return status::error(errc::shape_mismatch,
