@@ -2,8 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Public entry: the standalone activation operators (CPU backends).
-//   apply_activation(x, y, act)   y = act(x) element-wise: GELU (erf / tanh), SiLU/Swish,
-//   HardSwish,
+//   apply_activation(x, y, act)   y = act(x) element-wise: GELU (erf / tanh), SiLU/Swish, HardSwish,
 //                                 sigmoid, tanh, ReLU, clip, identity, or your own functor
 //   apply_swiglu(x, y, alpha)     y = swish_alpha(a) · b over x's last dimension split in halves
 //   apply_gated(x, y, act)        y = act(a) · b for any activation (GeGLU: act::gelu_erf)
@@ -18,7 +17,6 @@
 
 #include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
-#include "fusedops/core/store_policy.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/activation/activation_generic.hpp"
 #include "fusedops/ops/activation/activation_op.hpp"
@@ -53,21 +51,16 @@ struct impl_for<ops::gated_activation_op, B, std::enable_if_t<B::is_cpu>> {
 /// @param act      activation functor (fusedops::act::*, or your own: see
 ///                 ops/activation/functors.hpp).
 /// @param threads  threading policy for this call (default: the calling thread only).
-/// @param stores   how y is stored (core/store_policy.hpp; default automatic: streaming
-///                 non-temporal stores when x and y together exceed the last-level cache).
 /// @return ok, or an error naming the bad argument; on error y is not modified.
 /// Accuracy: fp32; the vector exp / tanh / erf / sigmoid of arch/vector_math.hpp (<= 3.5 ulp,
 /// documented there) plus the functor's few roundings. NaN in gives NaN out.
 template <class B = default_backend, int R, class Act = act::identity>
 status apply_activation(std::enable_if_t<(R >= 1), view<const float, R>> x, view<float, R> y,
-                        Act act = {}, threading threads = threading::serial(),
-                        store_policy stores = store_policy::automatic) {
+                        Act act = {}, threading threads = threading::serial()) {
   require_backend<B, host_memory>();
   FUSEDOPS_RETURN_IF_ERROR(ops::activation_op::validate<R>(x, y));
   if constexpr (B::is_cpu)  // otherwise require_backend has already said why
-    impl_for_t<ops::activation_op, B>::run(
-        x, y, act, threads,
-        streams(stores, 2 * static_cast<std::size_t>(y.size()) * sizeof(float)));
+    impl_for_t<ops::activation_op, B>::run(x, y, act, threads);
   return {};
 }
 
@@ -101,34 +94,26 @@ status apply_activation(std::enable_if_t<(R >= 1), device_view<const float, R>> 
 /// @param act      activation applied to the gate (act::silu{alpha}: SwiGLU; act::gelu_erf: GeGLU).
 /// @return ok, or an error naming the bad argument (odd last dimension, shape of y, overlap); on
 ///         error y is not modified.
-/// @param stores   how y is stored (as apply_activation's).
 template <class B = default_backend, int R, class Act>
 status apply_gated(std::enable_if_t<(R >= 1), view<const float, R>> x, view<float, R> y, Act act,
-                   threading threads = threading::serial(),
-                   store_policy stores = store_policy::automatic) {
+                   threading threads = threading::serial()) {
   require_backend<B, host_memory>();
   FUSEDOPS_RETURN_IF_ERROR(ops::gated_activation_op::validate<R>("gated_activation", x, y));
   if constexpr (B::is_cpu)  // otherwise require_backend has already said why
-    impl_for_t<ops::gated_activation_op, B>::run(
-        x, y, act, threads,
-        streams(stores, 3 * static_cast<std::size_t>(y.size()) * sizeof(float)));
+    impl_for_t<ops::gated_activation_op, B>::run(x, y, act, threads);
   return {};
 }
 
 /// SwiGLU: y = a · sigmoid(alpha · a) · b over x's last dimension split in halves [a | b] (a, the
-/// first half, is the gate). alpha is ONNX Swish's (opset 24): swish_alpha(a) = a ·
-/// sigmoid(alpha·a); alpha = 1 is SiLU. Same arguments and errors as apply_gated (messages say
-/// "swiglu").
+/// first half, is the gate). alpha is ONNX Swish's (opset 24): swish_alpha(a) = a · sigmoid(alpha·a);
+/// alpha = 1 is SiLU. Same arguments and errors as apply_gated (messages say "swiglu").
 template <class B = default_backend, int R>
 status apply_swiglu(std::enable_if_t<(R >= 1), view<const float, R>> x, view<float, R> y,
-                    float alpha = 1.0f, threading threads = threading::serial(),
-                    store_policy stores = store_policy::automatic) {
+                    float alpha = 1.0f, threading threads = threading::serial()) {
   require_backend<B, host_memory>();
   FUSEDOPS_RETURN_IF_ERROR(ops::gated_activation_op::validate<R>("swiglu", x, y));
   if constexpr (B::is_cpu)  // otherwise require_backend has already said why
-    impl_for_t<ops::gated_activation_op, B>::run(
-        x, y, act::silu{alpha}, threads,
-        streams(stores, 3 * static_cast<std::size_t>(y.size()) * sizeof(float)));
+    impl_for_t<ops::gated_activation_op, B>::run(x, y, act::silu{alpha}, threads);
   return {};
 }
 

@@ -15,7 +15,6 @@
 #include "fusedops/core/tensor_view.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/activation/lines.hpp"
-#include "fusedops/ops/store_span.hpp"
 
 namespace fusedops::ops {
 
@@ -26,12 +25,15 @@ struct activation_generic {
   /// Elements per task: below ~16 K, waking a thread costs more than it saves.
   static constexpr index_t grain_elements = 16384;
 
-  /// y[0, n) = act(x[0, n)), unit strides; stream: non-temporal stores (store_span.hpp).
+  /// y[0, n) = act(x[0, n)), unit strides.
   template <class Act>
-  static void span(const float* x, float* y, index_t n, const Act& act, bool stream) noexcept {
-    store_span<V>(y, n, stream, [&](index_t j, int cnt) {
-      return act(cnt == L ? simd::load<V>(x + j) : simd::load_partial<V>(x + j, cnt));
-    });
+  static void span(const float* x, float* y, index_t n, const Act& act) noexcept {
+    index_t j = 0;
+    for (; j + L <= n; j += L) simd::store(y + j, act(simd::load<V>(x + j)));
+    if (j < n) {
+      const int rest = static_cast<int>(n - j);
+      simd::store_partial(y + j, act(simd::load_partial<V>(x + j, rest)), rest);
+    }
   }
 
   /// The same at any strides (sx may be 0: a broadcast input).
@@ -44,11 +46,9 @@ struct activation_generic {
     }
   }
 
-  /// stream: y written with non-temporal stores where its lines are unit-stride (each thread's
-  /// share then ends with a fence).
   template <int R, class Act>
   static void run(const view<const float, R>& x, const view<float, R>& y, const Act& act,
-                  const threading& threads, bool stream = false) {
+                  const threading& threads) {
     if (x.empty()) return;
     if (x.is_contiguous() && y.is_contiguous()) {
       // One flat line, split in blocks of whole vectors.
@@ -56,8 +56,7 @@ struct activation_generic {
       const index_t blocks = (n + block - 1) / block;
       parallel_for(threads, blocks, grain_elements / block, [&](index_t b0, index_t b1) {
         const index_t begin = b0 * block, end = std::min(n, b1 * block);
-        span(x.data() + begin, y.data() + begin, end - begin, act, stream);
-        if (stream) simd::stream_fence<V>();
+        span(x.data() + begin, y.data() + begin, end - begin, act);
       });
       return;
     }
@@ -72,11 +71,10 @@ struct activation_generic {
         index_t off[2];
         lines.seek(l, off);
         if (sx == 1 && sy == 1)
-          span(x.data() + off[0], y.data() + off[1], n, act, stream);
+          span(x.data() + off[0], y.data() + off[1], n, act);
         else
           strided(x.data() + off[0], sx, y.data() + off[1], sy, n, act);
       }
-      if (stream) simd::stream_fence<V>();
     });
   }
 };
@@ -86,20 +84,23 @@ struct gated_activation_generic {
   using V = simd::vec_t<float, B>;
   static constexpr int L = simd::lanes<V>;
 
-  /// y[j] = act(a[j]) · b[j] for j < n, at any strides (unit strides take plain loads; stream:
-  /// non-temporal stores there).
+  /// y[j] = act(a[j]) · b[j] for j < n, at any strides (unit strides take plain loads).
   template <class Act>
   static void line(const float* a, const float* b, index_t sx, float* y, index_t sy, index_t n,
-                   const Act& act, bool stream) noexcept {
+                   const Act& act) noexcept {
+    index_t j = 0;
     if (sx == 1 && sy == 1) {
-      store_span<V>(y, n, stream, [&](index_t j, int cnt) {
-        return cnt == L
-                   ? act(simd::load<V>(a + j)) * simd::load<V>(b + j)
-                   : act(simd::load_partial<V>(a + j, cnt)) * simd::load_partial<V>(b + j, cnt);
-      });
+      for (; j + L <= n; j += L)
+        simd::store(y + j, act(simd::load<V>(a + j)) * simd::load<V>(b + j));
+      if (j < n) {
+        const int rest = static_cast<int>(n - j);
+        simd::store_partial(
+            y + j, act(simd::load_partial<V>(a + j, rest)) * simd::load_partial<V>(b + j, rest),
+            rest);
+      }
       return;
     }
-    for (index_t j = 0; j < n; j += L) {
+    for (; j < n; j += L) {
       const int cnt = static_cast<int>(std::min<index_t>(L, n - j));
       simd::store_segment(y + j * sy, sy,
                           act(simd::load_segment<V>(a + j * sx, sx, cnt)) *
@@ -110,7 +111,7 @@ struct gated_activation_generic {
 
   template <int R, class Act>
   static void run(const view<const float, R>& x, const view<float, R>& y, const Act& act,
-                  const threading& threads, bool stream = false) {
+                  const threading& threads) {
     if (y.empty()) return;
     bool keep[R] = {};
     for (int d = 0; d + 1 < R; ++d) keep[d] = true;
@@ -123,9 +124,8 @@ struct gated_activation_generic {
         index_t off[2];
         lines.seek(l, off);
         const float* a = x.data() + off[0];
-        line(a, a + h * sx, sx, y.data() + off[1], sy, h, act, stream);
+        line(a, a + h * sx, sx, y.data() + off[1], sy, h, act);
       }
-      if (stream) simd::stream_fence<V>();
     });
   }
 };

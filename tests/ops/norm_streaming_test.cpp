@@ -1,16 +1,13 @@
 // SPDX-FileCopyrightText: 2026 The fusedops authors
 // SPDX-License-Identifier: Apache-2.0
 //
-// Streaming (non-temporal) stores (store_policy) on every backend: store_policy::streaming must
-// write bit for bit what store_policy::cached writes, which the operators' own tests check
-// against the double oracles.
-//  * Normalizations (ops/norm/norm_generic.hpp): y, sum, mean, inv_std_dev. The streaming path
-//    computes the fused sum in pass 2 instead of pass 1 and streams only rows whose outputs start
-//    aligned: aligned and misaligned outputs, hidden sizes around the vector width, every fused
-//    form with and without biases, the in-place aliasings (sum = x, y = residual), 1 and 2
-//    threads.
-//  * Activations and gated activations (ops/store_span.hpp realigns each span): contiguous,
-//    padded and in-place tensors, outputs at every offset within a vector, 1 and 2 threads.
+// Streaming (non-temporal) stores in the normalizations (store_policy, ops/norm/norm_generic.hpp)
+// on every backend: store_policy::streaming must write bit for bit what store_policy::cached
+// writes (y, sum, mean, inv_std_dev), which norm_test.cpp checks against the double oracle. The
+// streaming path differs in where the fused sum is computed (pass 2 instead of pass 1) and in the
+// stores, and takes non-temporal stores only for rows whose outputs start aligned: the cases
+// cover aligned and misaligned outputs, hidden sizes around the vector width, every fused form
+// with and without biases, the in-place aliasings (sum = x, y = residual) and 1 and 2 threads.
 // store_policy::automatic is checked to choose by size.
 #include <cstdint>
 #include <cstring>
@@ -21,7 +18,6 @@
 
 #include <doctest/doctest.h>
 
-#include "fusedops/activation.hpp"
 #include "fusedops/normalization.hpp"
 #include "support/backends.hpp"
 #include "support/random.hpp"
@@ -147,56 +143,3 @@ TEST_CASE("store_policy: automatic streams only beyond the last-level cache") {
   CHECK(streams(store_policy::streaming, 1));
   CHECK(cache_sizes::detected().l3 >= cache_sizes::detected().l2);
 }
-
-namespace {
-
-/// apply_activation (gelu_tanh) or apply_swiglu under `policy` on [rows, cols] (padded rows when
-/// `padded`), y shifted by `shift` floats from a 64-byte boundary (or y = x when in_place).
-template <class Bk>
-std::vector<float> run_activation(bool gated, index_t rows, index_t cols, index_t shift,
-                                  bool padded, bool in_place, int threads, store_policy policy) {
-  const index_t in_cols = gated ? 2 * cols : cols, ld = in_cols + (padded ? 5 : 0);
-  auto x = test::random_floats(std::size_t(rows * ld + 64), 9, -4.f, 4.f);
-  std::vector<float> ybuf(std::size_t(rows * (cols + 5) + 128), -7.f);
-  float* y = ybuf.data();
-  while (reinterpret_cast<std::uintptr_t>(y) % 64 != 0) ++y;
-  y += shift;
-  const index_t ldy = padded ? cols + 5 : cols;
-  if (in_place && !gated) y = x.data();
-  const view<float, 2> yv(y, {rows, cols}, {in_place && !gated ? ld : ldy, 1});
-  const view<const float, 2> xv(x.data(), {rows, in_cols}, {ld, 1});
-  const threading t = threads > 1 ? threading::openmp(threads) : threading::serial();
-  const status s = gated ? apply_swiglu<Bk>(xv, yv, 1.0f, t, policy)
-                         : apply_activation<Bk>(xv, yv, act::gelu_tanh{}, t, policy);
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  std::vector<float> out;
-  for (index_t i = 0; i < rows; ++i)
-    for (index_t j = 0; j < cols; ++j) out.push_back(yv(i, j));
-  return out;
-}
-
-}  // namespace
-
-TEST_CASE_TEMPLATE_DEFINE("activations: streaming stores write what cached stores write", Bk,
-                          act_stream_id) {
-  std::mt19937 gen(91);
-  constexpr index_t sizes[] = {1, 3, 15, 16, 17, 63, 64, 65, 768, 1000, 3000};
-  int bad_cases = 0;
-  for (int n = 0; n < 48; ++n) {
-    const bool gated = n % 3 == 0, padded = gen() % 3 == 0, in_place = gen() % 4 == 0;
-    const index_t rows = 1 + index_t(gen() % 9), cols = sizes[gen() % 11];
-    const index_t shift = index_t(gen() % 16);
-    const int threads = 1 + int(gen() % 2);
-    const auto a = run_activation<Bk>(gated, rows, cols, shift, padded, in_place, threads,
-                                      store_policy::streaming);
-    const auto b = run_activation<Bk>(gated, rows, cols, shift, padded, in_place, threads,
-                                      store_policy::cached);
-    const int bad = differing(a, b);
-    if (bad != 0 && bad_cases++ < 5)
-      MESSAGE("gated=" << gated << " rows=" << rows << " cols=" << cols << " shift=" << shift
-                       << " padded=" << padded << " in_place=" << in_place << " threads=" << threads
-                       << ": " << bad << " floats differ");
-  }
-  CHECK(bad_cases == 0);
-}
-TEST_CASE_TEMPLATE_APPLY(act_stream_id, fusedops::test::compiled_backends_tuple);
