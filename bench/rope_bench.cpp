@@ -169,7 +169,9 @@ int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1};
   if (FUSEDOPS_HAS_OPENMP) thread_counts.push_back(2);
   const std::pair<long, long> shapes[] = {{1, 4096}, {4096, 768}, {512, 4096}};
-  for (auto [tokens, hidden] : shapes)
+  for (const auto& shape : shapes) {
+    // Plain variables, not a structured binding: C++17 lambdas cannot capture bindings (clang).
+    const long tokens = shape.first, hidden = shape.second;
     for (int t : thread_counts)
       for (cache_state st : {cache_state::hot, cache_state::cold}) {
         fusedops_bench::register_copy("rope", tokens, hidden, t, st);
@@ -181,6 +183,7 @@ int main(int argc, char** argv) {
               [=](float* const* a) { loop_rope(a, tokens, hidden, t, inter); });
         }
       }
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
