@@ -40,7 +40,7 @@
 
 #include "fusedops/arch/simd.hpp"
 #include "fusedops/ops/attention/attention_op.hpp"
-#include "fusedops/ops/attention/dot_scores.hpp"
+#include "fusedops/ops/attention/decode_kernels.hpp"
 #include "fusedops/ops/attention/masks.hpp"
 #include "fusedops/ops/attention/online_softmax.hpp"
 #include "fusedops/ops/attention/rotary.hpp"
@@ -226,6 +226,9 @@ struct tile_loop {
   using V = simd::vec_t<float, B>;
   static constexpr int ROWS = S::rows;
   static constexpr int WIDTH = S::width;
+  /// Decode P·V takes two rows per pass where two whole 128-float rows of accumulators (16
+  /// vectors on AVX-512 and NEON) leave registers to spare: a micro-kernel of >= 20 accumulators.
+  static constexpr bool pair_rows = S::rows * S::vectors >= 20;
   static_assert(block_keys % WIDTH == 0, "a key block must hold whole panels");
   using kernels = tile_kernels<V, ROWS, S::vectors>;
 
@@ -253,9 +256,11 @@ struct tile_loop {
     auto head = [&](index_t r) { return u.kvh * G + (u.r0 + r) % G; };
 
     // A unit of a few rows (decode) scores by dot products against K rows in place
-    // (dot_scores.hpp) instead of transposing every K block for the GEMM tile; K rows that need
-    // rotating first (fused RoPE without a KV cache) go through the transpose.
+    // (decode_kernels.hpp) instead of transposing every K block for the GEMM tile; K rows that
+    // need rotating first (fused RoPE without a KV cache) go through the transpose. Its P·V reads
+    // whole V rows in order when V is unit-stride with whole vectors per row.
     const bool dot = rows <= dot_rows_max && p.k.stride(3) == 1 && !p.rope.keys_in_loop;
+    const bool v_rows = dot && p.v.stride(3) == 1 && p.dv % S::lanes == 0;
     // Q, scaled (rotated first with fused RoPE), packed per tile: [d][h] for the score tile,
     // [h][d] (rows) for dot products.
     for (index_t t = 0; t < tiles.count; ++t) {
@@ -318,7 +323,7 @@ struct tile_loop {
             std::fill(ws.kt + d * bk + n, ws.kt + d * bk + panels * WIDTH, 0.0f);
       }
       const float* vbase = &p.v(u.b, u.kvh, key0, 0);
-      if (direct_groups < groups) {
+      if (direct_groups < groups && !v_rows) {
         for (int c = 0; c < n; ++c) {
           const float* src = vbase + c * v_rs;
           float* dst = ws.vp + c * dvp;
@@ -368,6 +373,11 @@ struct tile_loop {
           float* srow = ws.s + i * block_keys;
           const float mx = score_row<V, Alibi>(srow, vecs, n, mods, mod);
           alpha[i] = update_row<V>(srow, vecs, mx, ws.m[r], ws.l[r]);
+        }
+        if (v_rows) {
+          pv_few_rows<V, pair_rows>(h, n, ws.s, block_keys, vbase, v_rs, p.dv, ws.o + t0 * dvp,
+                                    dvp, alpha);
+          continue;
         }
         for (index_t g = 0; g < groups; ++g) {
           const bool direct = g < direct_groups;
