@@ -104,4 +104,22 @@ status in_place_or_disjoint(const char* op, const char* out_name, const view<T, 
                        in.shape_string().c_str());
 }
 
+/// Every entry of the position ids `ids` (a [B, S] view) must index a row of a cache of `rows`
+/// rows: 0 <= id < rows. The message names the first one that does not, and the cache (any view;
+/// its shape is formatted only then).
+template <class S, class Cache>
+status ids_in_range(const char* op, const char* name, const view<const std::int64_t, 2, S>& ids,
+                    index_t rows, const char* cache_name, const Cache& cache) noexcept {
+  for (index_t b = 0; b < ids.shape(0); ++b)
+    for (index_t s = 0; s < ids.shape(1); ++s) {
+      const std::int64_t id = ids(b, s);
+      if (id < 0 || id >= rows)
+        return status::error(errc::invalid_argument,
+                             "%s: %s[%td, %td] = %lld is outside the rows [0, %td) of '%s' %s", op,
+                             name, b, s, static_cast<long long>(id), rows, cache_name,
+                             cache.shape_string().c_str());
+    }
+  return {};
+}
+
 }  // namespace fusedops::checks

@@ -143,16 +143,9 @@ inline status check_rotary(const view<const float, 4>& k_new, bool writes_presen
                            "rotary.rotate_keys = false for keys rotated already)",
                            op, r.position_ids.shape_string().c_str(), k_new.shape_string().c_str(),
                            new_keys, pr.sq);
-    for (index_t b = 0; b < pr.batch; ++b)
-      for (index_t i = 0; i < pr.sq; ++i) {
-        const std::int64_t id = r.position_ids(b, i);
-        if (id < 0 || id >= max_pos)
-          return status::error(errc::invalid_argument,
-                               "%s: rotary.position_ids[%td, %td] = %lld is outside the rows "
-                               "[0, %td) of 'rotary.cos_cache' %s",
-                               op, b, i, static_cast<long long>(id), max_pos,
-                               r.cos_cache.shape_string().c_str());
-      }
+    FUSEDOPS_RETURN_IF_ERROR(checks::ids_in_range(op, "rotary.position_ids", r.position_ids,
+                                                  max_pos, "rotary.cos_cache",
+                                                  r.cos_cache));
     pr.rope.ids = r.position_ids.data();
     pr.rope.ids_b = r.position_ids.stride(0), pr.rope.ids_s = r.position_ids.stride(1);
   } else {

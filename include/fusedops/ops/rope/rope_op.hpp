@@ -160,16 +160,9 @@ struct rotary_embedding_op {
                                "%s: give 'position_ids' or 'position_offset' (%td), not both", op,
                                p.position_offset);
         if constexpr (std::is_same_v<Space, host_memory>) {  // device ids: see the params
-          for (index_t b = 0; b < r.batch; ++b)
-            for (index_t s = 0; s < r.seq; ++s) {
-              const std::int64_t id = p.position_ids(b, s);
-              if (id < 0 || id >= max_pos)
-                return status::error(errc::invalid_argument,
-                                     "%s: position_ids[%td, %td] = %lld is outside the cache rows "
-                                     "[0, %td) of 'cos_cache' %s",
-                                     op, b, s, static_cast<long long>(id), max_pos,
-                                     cos_cache.shape_string().c_str());
-            }
+          FUSEDOPS_RETURN_IF_ERROR(checks::ids_in_range(op, "position_ids", p.position_ids,
+                                                        max_pos, "cos_cache",
+                                                        cos_cache));
         }
         r.ids = p.position_ids.data();
         r.id_b = p.position_ids.stride(0), r.id_s = p.position_ids.stride(1);
