@@ -214,10 +214,12 @@ struct rotary_problem {
   bool interleaved = false;
   const std::int64_t* ids = nullptr;  ///< [B, Sq] at (ids_b, ids_s), or null
   index_t ids_b = 0, ids_s = 0;
-  bool queries = false;       ///< rotate Q as it is packed
   bool keys_in_loop = false;  ///< rotate K as each block is read (no KV cache)
   bool keys_on_append = false;  ///< rotate the new keys as they are written to present
   index_t past = 0;             ///< keys before the new ones (KV cache)
+
+  /// Q is rotated (as it is packed) whenever there is a rotation at all.
+  bool queries() const noexcept { return cos != nullptr; }
 };
 
 /// Everything a backend needs, validated: plain pointers and strides.

@@ -41,10 +41,10 @@ void write_qk_output(const attention_problem& p, const view<float, 4>& qk, int m
       const index_t ks = qk.stride(3);
       float* dst = &qk(b, h, i, 0);
       const rotary_problem& rope = p.rope;
-      const index_t qpos = rope.queries ? query_position(rope, b, i, kb.offset) : 0;
+      const index_t qpos = rope.queries() ? query_position(rope, b, i, kb.offset) : 0;
       for (index_t j = 0; j < p.skv; ++j) {
         double dot = 0;
-        if (rope.queries) {  // rotated in double (unit strides, checked); K by now in present
+        if (rope.queries()) {  // rotated in double (unit strides, checked); K by now in present
           const index_t kpos = rope.keys_in_loop ? key_position(rope, b, j) : 0;
           for (index_t d = 0; d < p.dqk; ++d)
             dot += rotated_element(rope, &p.q(b, h, i, 0), d, qpos) *

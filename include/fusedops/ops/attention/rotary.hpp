@@ -184,7 +184,6 @@ inline status check_rotary(const view<const float, 4>& k_new, bool writes_presen
   rp.cos = r.cos_cache.data(), rp.sin = r.sin_cache.data();
   rp.cos_row = r.cos_cache.stride(0), rp.sin_row = r.sin_cache.stride(0);
   rp.rot = rot, rp.interleaved = r.interleaved;
-  rp.queries = true;
   rp.keys_on_append = r.rotate_keys && writes_present;
   rp.keys_in_loop = r.rotate_keys && !writes_present;
   rp.past = writes_present ? past : 0;

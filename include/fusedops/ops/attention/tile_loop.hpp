@@ -272,7 +272,7 @@ struct tile_loop {
       for (int i = 0; i < h; ++i) {
         const float* src = &p.q(u.b, head(t0 + i), query(t0 + i), 0);
         index_t qs = p.q.stride(3);
-        if (p.rope.queries) {
+        if (p.rope.queries()) {
           rotate_row<B>(p.rope, src, ws.rot, D, query_position(p.rope, u.b, query(t0 + i), kb.offset));
           src = ws.rot, qs = 1;
         }
