@@ -118,11 +118,11 @@ TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: several passes over K, several col
 TEST_CASE_TEMPLATE_APPLY(gemm_blocks_id, fusedops::test::compiled_backends_tuple);
 
 TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: GEMV paths", B, gemm_gemv_id) {
-  // M = 1 with B row-major (rows kernel, 2048-column chunks), M = 1 with B = W^T for a row-major
+  // M = 1 with B row-major (rows kernel, 4096-column chunks), M = 1 with B = W^T for a row-major
   // W [N, K] (dot products over W's rows), N = 1 with A row-major (dot products over A's rows).
   // Counts not a multiple of 4 rows, of the lanes or of the chunk; strided C and c_in.
   const index_t ks[] = {1, 3, 7, 8, 9, 17, 33, 100};
-  const index_t ns[] = {1, 2, 5, 7, 15, 16, 17, 33, 100, 2050};
+  const index_t ns[] = {1, 2, 5, 7, 15, 16, 17, 33, 100, 2050, 4099};
   std::uint32_t seed = 7000;
   for (index_t k : ks)
     for (index_t n : ns) {
