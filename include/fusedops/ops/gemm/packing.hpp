@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fusedops/config/macros.hpp"
 #include "fusedops/core/tensor_view.hpp"
 #include "fusedops/ops/gemm/blocking.hpp"
 
@@ -47,6 +48,31 @@ void pack_b_panels(const b_source& b, index_t k0, index_t kc, index_t p0, index_
                    index_t panel_stride) noexcept {
   constexpr int WIDTH = gemm_shape<B>::width;
   const int seg_w = WIDTH / b.parts;
+  // Row-major B whose panels are all full: row by row across the block, so B is read in runs of
+  // np · seg_w floats (4 KiB for a 1024-column block) rather than a panel width per row, with the
+  // rows kB_prefetch_rows ahead requested meanwhile (each run is a new stream that the hardware
+  // prefetcher would otherwise ramp up on). Measured on the 2-core Zen 4 VM, unpacked
+  // 128 × 3072 × 768: 80–88 -> 90–96 GFLOP/s; the panel-by-panel copy read B at ~7 GB/s.
+  const bool all_full = (p0 + np) * seg_w <= b.n_out;
+  if (all_full && b.part[0].stride(1) == 1 && (b.parts == 1 || b.part[1].stride(1) == 1)) {
+    constexpr index_t kB_prefetch_rows = 4;
+    constexpr int line = 64 / sizeof(float);
+    for (int s = 0; s < b.parts; ++s) {
+      const index_t rs = b.part[s].stride(0);
+      const float* src = b.part[s].data() + k0 * rs + p0 * seg_w;
+      for (index_t k = 0; k < kc; ++k) {
+        const float* row = src + k * rs;
+        const float* ahead = k + kB_prefetch_rows < kc ? row + kB_prefetch_rows * rs : nullptr;
+        float* out = dst + k * WIDTH + s * seg_w;
+        for (index_t q = 0; q < np; ++q) {
+          if (ahead != nullptr)
+            for (int c = 0; c < seg_w; c += line) FUSEDOPS_PREFETCH_READ(ahead + q * seg_w + c);
+          for (int c = 0; c < seg_w; ++c) out[q * panel_stride + c] = row[q * seg_w + c];
+        }
+      }
+    }
+    return;
+  }
   for (index_t q = 0; q < np; ++q) {
     float* panel = dst + q * panel_stride;
     const index_t first_out = (p0 + q) * seg_w;  // first output column of this panel
