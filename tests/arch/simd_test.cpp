@@ -165,6 +165,38 @@ TEST_CASE_TEMPLATE_DEFINE("simd load / store", B, simd_load_store_id) {
 }
 TEST_CASE_TEMPLATE_APPLY(simd_load_store_id, fusedops::test::compiled_backends_tuple);
 
+TEST_CASE_TEMPLATE_DEFINE("simd transpose of a lanes x lanes block", B, simd_transpose_id) {
+  using V = simd::vec_t<float, B>;
+  constexpr int L = simd::lanes<V>;
+  // Every element distinct (and a NaN and an infinity among them, which must move like any
+  // other bit pattern): element (i, j) must end up at (j, i).
+  auto element = [](int i, int j) { return 100.f * float(i) + float(j) + 0.5f; };
+  V r[L];
+  for (int i = 0; i < L; ++i) {
+    lanes_array<V> row{};
+    for (int j = 0; j < L; ++j) row[std::size_t(j)] = element(i, j);
+    if (i == 1) row[0] = std::numeric_limits<float>::quiet_NaN();
+    if (i == L - 1) row[std::size_t(L - 1)] = -std::numeric_limits<float>::infinity();
+    r[i] = from_array<V>(row);
+  }
+  simd::transpose(r);
+  int wrong = 0;
+  for (int j = 0; j < L; ++j) {
+    const auto col = to_array(r[j]);
+    for (int i = 0; i < L; ++i) {
+      float want = element(i, j);
+      if (i == 1 && j == 0) want = std::numeric_limits<float>::quiet_NaN();
+      if (i == L - 1 && j == L - 1) want = -std::numeric_limits<float>::infinity();
+      wrong += same_bits(col[std::size_t(i)], want) ? 0 : 1;
+    }
+  }
+  CHECK(wrong == 0);
+  simd::transpose(r);  // twice: the identity
+  for (int i = 0; i < L; ++i)
+    CHECK(same_bits(to_array(r[i])[std::size_t(L / 2)], element(i, L / 2)));
+}
+TEST_CASE_TEMPLATE_APPLY(simd_transpose_id, fusedops::test::compiled_backends_tuple);
+
 TEST_CASE_TEMPLATE_DEFINE("simd broadcast, arithmetic, fma, select", B, simd_arith_id) {
   using V = simd::vec_t<float, B>;
   constexpr int L = simd::lanes<V>;

@@ -21,6 +21,7 @@
 //   as_bits / from_bits       the lanes' bit patterns as bits_t<V> (unsigned integers of the same
 //                             width, with + - & | ^ and << >> by a constant) and back
 //   reduce_add / reduce_max   horizontal sum / NaN-propagating max
+//   transpose(r)              the lanes × lanes block held in r[0..lanes) transposed in place
 // and, written once over these primitives for every backend (arch/vector_math.hpp):
 //   exp, expm1, tanh, sigmoid, erf
 // This finite list is what keeps kernels portable to every backend (and later to CUDA).
@@ -157,6 +158,12 @@ FUSEDOPS_INLINE auto reduce_add(const V& a) noexcept {
 template <class V>
 FUSEDOPS_INLINE auto reduce_max(const V& a) noexcept {
   return vec_ops<V>::reduce_max(a);
+}
+/// Transposes the lanes<V> × lanes<V> block whose rows are r: afterwards r[j] holds element j of
+/// every former row (r[j][i] = old r[i][j]).
+template <class V>
+FUSEDOPS_INLINE void transpose(V (&r)[lanes<V>]) noexcept {
+  vec_ops<V>::transpose(r);
 }
 
 }  // namespace fusedops::simd

@@ -93,6 +93,79 @@ struct vec_ops<xsimd::batch<T, A>> {
   static FUSEDOPS_INLINE V from_bits(const bits& a) noexcept { return xsimd::bitwise_cast<V>(a); }
   static FUSEDOPS_INLINE bool any(const mask& m) noexcept { return xsimd::any(m); }
   static FUSEDOPS_INLINE T reduce_add(const V& a) noexcept { return xsimd::hadd(a); }
+  /// Transposes the lanes × lanes block whose rows are r[0..lanes): afterwards r[j] holds
+  /// element j of every former row. x86 unpack/shuffle instructions work within 128-bit lanes
+  /// (as does xsimd 8.1's zip_lo/zip_hi there), so each width gets its own sequence.
+  static FUSEDOPS_INLINE void transpose(V (&r)[V::size]) noexcept {
+#if FUSEDOPS_HAS_AVX512
+    if constexpr (std::is_same_v<T, float> && V::size == 16) {
+      // The all-lanes masked forms: the plain intrinsics start from _mm512_undefined_ps(), which
+      // GCC 12 reports as used uninitialized (-Werror); the instructions are the same.
+      constexpr __mmask16 all = 0xFFFF;
+      auto lo = [](__m512 a, __m512 b) { return _mm512_mask_unpacklo_ps(a, all, a, b); };
+      auto hi = [](__m512 a, __m512 b) { return _mm512_mask_unpackhi_ps(a, all, a, b); };
+      // 1-2: within each 128-bit lane k, u[4i + j] gathers column 4k + j of rows 4i .. 4i + 3.
+      __m512 u[16];
+      for (int i = 0; i < 4; ++i) {
+        const __m512 t0 = lo(r[4 * i], r[4 * i + 1]), t1 = hi(r[4 * i], r[4 * i + 1]);
+        const __m512 t2 = lo(r[4 * i + 2], r[4 * i + 3]), t3 = hi(r[4 * i + 2], r[4 * i + 3]);
+        u[4 * i] = _mm512_mask_shuffle_ps(t0, all, t0, t2, 0x44);
+        u[4 * i + 1] = _mm512_mask_shuffle_ps(t0, all, t0, t2, 0xEE);
+        u[4 * i + 2] = _mm512_mask_shuffle_ps(t1, all, t1, t3, 0x44);
+        u[4 * i + 3] = _mm512_mask_shuffle_ps(t1, all, t1, t3, 0xEE);
+      }
+      // 3-4: column 4k + j = lane k of u[j], u[4 + j], u[8 + j], u[12 + j].
+      for (int j = 0; j < 4; ++j) {
+        const __m512 a = u[j], b = u[4 + j], c = u[8 + j], d = u[12 + j];
+        const __m512 v0 = _mm512_mask_shuffle_f32x4(a, all, a, b, 0x44);
+        const __m512 v1 = _mm512_mask_shuffle_f32x4(a, all, a, b, 0xEE);
+        const __m512 w0 = _mm512_mask_shuffle_f32x4(c, all, c, d, 0x44);
+        const __m512 w1 = _mm512_mask_shuffle_f32x4(c, all, c, d, 0xEE);
+        r[j] = _mm512_mask_shuffle_f32x4(v0, all, v0, w0, 0x88);
+        r[4 + j] = _mm512_mask_shuffle_f32x4(v0, all, v0, w0, 0xDD);
+        r[8 + j] = _mm512_mask_shuffle_f32x4(v1, all, v1, w1, 0x88);
+        r[12 + j] = _mm512_mask_shuffle_f32x4(v1, all, v1, w1, 0xDD);
+      }
+      return;
+    }
+#endif
+#if FUSEDOPS_HAS_AVX2
+    if constexpr (std::is_same_v<T, float> && V::size == 8) {
+      __m256 u[8];
+      for (int i = 0; i < 2; ++i) {
+        const __m256 t0 = _mm256_unpacklo_ps(r[4 * i], r[4 * i + 1]);
+        const __m256 t1 = _mm256_unpackhi_ps(r[4 * i], r[4 * i + 1]);
+        const __m256 t2 = _mm256_unpacklo_ps(r[4 * i + 2], r[4 * i + 3]);
+        const __m256 t3 = _mm256_unpackhi_ps(r[4 * i + 2], r[4 * i + 3]);
+        u[4 * i] = _mm256_shuffle_ps(t0, t2, 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+        u[4 * i + 2] = _mm256_shuffle_ps(t1, t3, 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+      }
+      for (int j = 0; j < 4; ++j) {
+        r[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+        r[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+      }
+      return;
+    }
+#endif
+    if constexpr (sizeof(V) == 16 && V::size == 4) {
+      // 128-bit vectors: zip_lo/zip_hi interleave whole vectors; two perfect shuffles transpose.
+      for (int stage = 0; stage < 2; ++stage) {
+        const V n0 = xsimd::zip_lo(r[0], r[2]), n1 = xsimd::zip_hi(r[0], r[2]);
+        const V n2 = xsimd::zip_lo(r[1], r[3]), n3 = xsimd::zip_hi(r[1], r[3]);
+        r[0] = n0, r[1] = n1, r[2] = n2, r[3] = n3;
+      }
+      return;
+    }
+    alignas(A::alignment()) T m[V::size][V::size];
+    for (std::size_t i = 0; i < V::size; ++i) r[i].store_aligned(m[i]);
+    for (std::size_t j = 0; j < V::size; ++j) {
+      alignas(A::alignment()) T col[V::size];
+      for (std::size_t i = 0; i < V::size; ++i) col[i] = m[i][j];
+      r[j] = V::load_aligned(col);
+    }
+  }
   static FUSEDOPS_INLINE T reduce_max(const V& a) noexcept {
     alignas(A::alignment()) T lane[V::size];
     a.store_aligned(lane);

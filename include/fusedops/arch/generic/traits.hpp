@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "fusedops/arch/gemm_tile.hpp"
 #include "fusedops/arch/generic/fixed_vec.hpp"
@@ -80,6 +81,10 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
     T s = a.v[0];
     for (int i = 1; i < N; ++i) s += a.v[i];
     return s;
+  }
+  static FUSEDOPS_INLINE void transpose(V (&r)[N]) noexcept {
+    for (int i = 0; i < N; ++i)
+      for (int j = i + 1; j < N; ++j) std::swap(r[i].v[j], r[j].v[i]);
   }
   static FUSEDOPS_INLINE T reduce_max(const V& a) noexcept {
     T m = a.v[0];

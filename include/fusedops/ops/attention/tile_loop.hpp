@@ -43,6 +43,7 @@
 #include "fusedops/ops/attention/dot_scores.hpp"
 #include "fusedops/ops/attention/masks.hpp"
 #include "fusedops/ops/attention/online_softmax.hpp"
+#include "fusedops/ops/attention/operand_packing.hpp"
 #include "fusedops/ops/attention/rotary.hpp"
 #include "fusedops/ops/gemm/blocking.hpp"
 #include "fusedops/ops/gemm/microkernel.hpp"
@@ -294,10 +295,16 @@ struct tile_loop {
     // Q, scaled (rotated first with fused RoPE), packed per tile: [d][h] for the score tile,
     // [h][d] (rows) for dot products.
     const float scale = p.scale;  // a local: the stores below could alias p for the compiler
+    const bool q_blocks = !dot && !p.rope.queries() && p.q.stride(3) == 1;
     for (index_t t = 0; t < tiles.count; ++t) {
       const index_t t0 = tiles.start(t);
       const int h = tiles.height(t);
       float* dst = ws.q + t0 * D;
+      if (q_blocks) {
+        auto q_row = [&](int i) { return &p.q(u.b, head(t0 + i), query(t0 + i), 0); };
+        pack_q_tile<V>(h, D, q_row, scale, dst);
+        continue;
+      }
       const index_t row_step = dot ? D : 1, d_step = dot ? 1 : h;
       for (int i = 0; i < h; ++i) {
         const float* src = &p.q(u.b, head(t0 + i), query(t0 + i), 0);
@@ -346,15 +353,7 @@ struct tile_loop {
             for (index_t d = 0; d < D; ++d) ws.kt[d * bk + c] = ws.rot[d];
           }
         } else {
-          // Column by column: the first pass asks for every key row's first line at once, and
-          // each pass writes one contiguous row of the panel. (Row by row, the transpose stalled
-          // on one row's lines at a time, ~9 % of a BERT-128 prefill profile; this order measured
-          // 2-5 % faster overall.)
-          for (index_t d = 0; d < D; ++d) {
-            float* dst = ws.kt + d * bk;
-            const float* src = kbase + d * k_cs;
-            for (int c = 0; c < n; ++c) dst[c] = src[c * k_rs];
-          }
+          transpose_k_block<V>(kbase, k_rs, k_cs, n, D, ws.kt, bk);
         }
         if (n < panels * WIDTH)
           for (index_t d = 0; d < D; ++d)
