@@ -46,9 +46,10 @@ void pack_q_tile(int h, index_t D, RowPtr&& row, float scale, float* dst) noexce
       V r[L];
       for (int i = 0; i < L; ++i) r[i] = i < hh ? simd::load<V>(src[i] + d0) * sv : zero;
       simd::transpose(r);  // r[j] = column d0 + j of the hh rows (and zeros)
-      if (hh == h) {
-        // The hh-float runs of consecutive columns are adjacent: whole-vector stores, each
-        // overwriting the previous one's surplus lanes, and a partial store for the last.
+      if (hh == h && 2 * h >= L) {
+        // The h-float runs of consecutive columns are adjacent: whole-vector stores, each
+        // overwriting the previous one's surplus lanes, and a partial store for the last. (With
+        // 2h >= L no store reaches past this block of L columns.)
         float* out = dst + d0 * h;
         for (int j = 0; j + 1 < L; ++j) simd::store(out + j * h, r[j]);
         simd::store_partial(out + (L - 1) * h, r[L - 1], hh);
