@@ -22,6 +22,7 @@
 
 #include "fusedops/attention.hpp"
 #include "fusedops/reference/attention.hpp"
+#include "support/attention_case.hpp"
 #include "support/backends.hpp"
 #include "support/random.hpp"
 #include "support/tolerance.hpp"
@@ -61,28 +62,17 @@ struct mask_mod {
 };
 
 enum class functor { none, rel, mask };
-enum class mask_kind { none, float_mask, bool_mask, both };
+using test::mask_kind;
 
-struct config {
-  index_t b = 1, hq = 1, hkv = 1, sq = 1, skv = 1, dqk = 16, dv = 16;
-  mask_kind mask = mask_kind::none;
-  bool causal = false;
-  index_t offset = attention_params::bottom_right;
-  index_t left = -1, right = -1;
-  float softcap = 0.0f;
-  bool nonpad = false;
-  int threads = 1;
+struct config : test::attention_case {
+  config() { dqk = dv = 16; }
   bool alibi = false, sinks = false;
   functor fn = functor::none;
   int qk_mode = -1;  // -1: no qk_output
 
   std::string str() const {
     std::ostringstream o;
-    o << "B=" << b << " Hq=" << hq << " Hkv=" << hkv << " Sq=" << sq << " Skv=" << skv
-      << " Dqk=" << dqk << " Dv=" << dv << " mask=" << int(mask) << " causal=" << causal
-      << " offset=" << (offset == attention_params::bottom_right ? -999 : offset)
-      << " window=" << left << "," << right << " softcap=" << softcap << " nonpad=" << nonpad
-      << " threads=" << threads << " alibi=" << alibi << " sinks=" << sinks
+    o << attention_case::str() << " alibi=" << alibi << " sinks=" << sinks
       << " functor=" << int(fn) << " qk_mode=" << qk_mode;
     return o.str();
   }
@@ -233,33 +223,14 @@ int run_case(const config& c, std::uint32_t seed) {
 TEST_CASE_TEMPLATE_DEFINE("attention policies vs reference: random configurations", Bk,
                           pol_random_id) {
   std::mt19937 gen(11);
-  auto pick = [&](auto& pool) { return pool[gen() % (sizeof(pool) / sizeof(pool[0]))]; };
   constexpr index_t seqs[] = {1, 3, 17, 65, 130};
   constexpr index_t heads[] = {8, 16, 32, 64};
-  constexpr index_t ratios[] = {1, 2, 4, 0};  // 0: MQA
   std::uint32_t seed = 3000;
   int bad_cases = 0;
   for (int n = 0; n < random_cases; ++n) {
     config c;
-    c.b = 1 + gen() % 2;
-    c.hkv = 1 + gen() % 2;
-    const index_t ratio = pick(ratios);
-    if (ratio == 0)
-      c.hq = 1 + gen() % 4, c.hkv = 1;
-    else
-      c.hq = c.hkv * ratio;
-    c.sq = pick(seqs), c.skv = pick(seqs);
-    if (gen() % 3 == 0) c.skv = std::max(c.skv, c.sq);
-    c.dqk = pick(heads);
-    c.dv = gen() % 4 == 0 ? pick(heads) : c.dqk;
-    c.mask = static_cast<mask_kind>(gen() % 4);
-    c.causal = gen() % 2 == 0;
-    if (gen() % 4 == 0) c.offset = index_t(gen() % 5);
-    if (gen() % 3 == 0) c.left = index_t(gen() % 40);
-    if (gen() % 4 == 0) c.right = index_t(gen() % 20);
-    if (gen() % 4 == 0) c.softcap = 5.0f;
-    c.nonpad = gen() % 4 == 0;
-    c.threads = 1 + int(gen() % 2);
+    c.draw_shape(gen, seqs, heads, 2);
+    c.draw_masking(gen);
     // Each policy alone and in combination; at least one per case.
     do {
       c.alibi = gen() % 2 == 0, c.sinks = gen() % 2 == 0;

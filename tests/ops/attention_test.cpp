@@ -21,6 +21,7 @@
 
 #include "fusedops/attention.hpp"
 #include "fusedops/reference/attention.hpp"
+#include "support/attention_case.hpp"
 #include "support/backends.hpp"
 #include "support/random.hpp"
 #include "support/tolerance.hpp"
@@ -38,31 +39,18 @@ constexpr int random_cases = 80;
 constexpr float sentinel = 12345.0f;
 
 enum class layout { bhsd, bshd, padded };
-enum class mask_kind { none, float_mask, bool_mask, both };
+using test::mask_kind;
 
-struct config {
-  index_t b = 1, hq = 1, hkv = 1, sq = 1, skv = 1, dqk = 8, dv = 8;
+struct config : test::attention_case {
   layout lay = layout::bhsd;
-  mask_kind mask = mask_kind::none;
   int mask_rank = 2;
   bool mask_bcast[3] = {false, false, false};  // rank 4/3: broadcast B / Hq / Sq
   index_t mask_len = -1;                       // -1: Skv
-  bool causal = false;
-  index_t offset = attention_params::bottom_right;
-  index_t left = -1, right = -1;
-  float softcap = 0.0f;
-  bool nonpad = false;
-  int threads = 1;
 
   std::string str() const {
     std::ostringstream o;
-    o << "B=" << b << " Hq=" << hq << " Hkv=" << hkv << " Sq=" << sq << " Skv=" << skv
-      << " Dqk=" << dqk << " Dv=" << dv << " layout=" << int(lay) << " mask=" << int(mask)
-      << " rank=" << mask_rank << " bcast=" << mask_bcast[0] << mask_bcast[1] << mask_bcast[2]
-      << " mask_len=" << mask_len << " causal=" << causal
-      << " offset=" << (offset == attention_params::bottom_right ? -999 : offset)
-      << " window=" << left << "," << right << " softcap=" << softcap << " nonpad=" << nonpad
-      << " threads=" << threads;
+    o << attention_case::str() << " layout=" << int(lay) << " rank=" << mask_rank
+      << " bcast=" << mask_bcast[0] << mask_bcast[1] << mask_bcast[2] << " mask_len=" << mask_len;
     return o.str();
   }
 };
@@ -191,37 +179,20 @@ int run_case(const config& c, std::uint32_t seed, bool nan_q = false, bool nan_k
 
 TEST_CASE_TEMPLATE_DEFINE("attention vs reference: random configurations", Bk, attn_random_id) {
   std::mt19937 gen(4);
-  auto pick = [&](auto& pool) { return pool[gen() % (sizeof(pool) / sizeof(pool[0]))]; };
   constexpr index_t seqs[] = {1, 2, 3, 17, 64, 65, 127, 300};
   constexpr index_t heads[] = {8, 32, 64, 80, 96, 128};
-  constexpr index_t ratios[] = {1, 2, 4, 0};  // 0: MQA
   std::uint32_t seed = 1000;
   int bad_cases = 0;
   for (int n = 0; n < random_cases; ++n) {
     config c;
     do {
-      c.b = 1 + gen() % 2;
-      c.hkv = 1 + gen() % 3;
-      const index_t ratio = pick(ratios);
-      if (ratio == 0) c.hq = 1 + gen() % 4, c.hkv = 1;
-      else c.hq = c.hkv * ratio;
-      c.sq = pick(seqs), c.skv = pick(seqs);
-      if (gen() % 3 == 0) c.skv = std::max(c.skv, c.sq);  // the usual past + new shape
-      c.dqk = pick(heads);
-      c.dv = gen() % 4 == 0 ? pick(heads) : c.dqk;
+      c.draw_shape(gen, seqs, heads, 3);
     } while (c.b * c.hq * c.sq * c.skv * (c.dqk + c.dv) > 3000000);
     c.lay = static_cast<layout>(gen() % 3);
-    c.mask = static_cast<mask_kind>(gen() % 4);
+    c.draw_masking(gen);
     c.mask_rank = 2 + int(gen() % 3);
     for (bool& x : c.mask_bcast) x = gen() % 2 == 0;
     if (gen() % 5 == 0 && c.skv > 3) c.mask_len = c.skv - 3;
-    c.causal = gen() % 2 == 0;
-    if (gen() % 4 == 0) c.offset = index_t(gen() % 5);
-    if (gen() % 3 == 0) c.left = index_t(gen() % 40);
-    if (gen() % 4 == 0) c.right = index_t(gen() % 20);
-    if (gen() % 4 == 0) c.softcap = 5.0f;
-    c.nonpad = gen() % 4 == 0;
-    c.threads = 1 + int(gen() % 2);
     const int bad = run_case<Bk>(c, seed);
     seed += 5;
     CHECK_MESSAGE(bad == 0, c.str());
