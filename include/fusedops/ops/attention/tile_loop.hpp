@@ -295,16 +295,17 @@ struct tile_loop {
     // Q, scaled (rotated first with fused RoPE), packed per tile: [d][h] for the score tile,
     // [h][d] (rows) for dot products.
     const float scale = p.scale;  // a local: the stores below could alias p for the compiler
-    const bool q_blocks = !dot && !p.rope.queries() && p.q.stride(3) == 1;
-    for (index_t t = 0; t < tiles.count; ++t) {
+    // Unit-stride Q without RoPE is packed tile by tile at the tile's first key block, with the
+    // next tile's rows requested meanwhile, so that reading Q (usually from L3) overlaps the
+    // tiles' work instead of preceding all of it.
+    const bool q_lazy = !dot && !p.rope.queries() && p.q.stride(3) == 1;
+    auto q_row_of = [&](index_t t0) {
+      return [&, t0](int i) { return &p.q(u.b, head(t0 + i), query(t0 + i), 0); };
+    };
+    for (index_t t = 0; t < tiles.count && !q_lazy; ++t) {
       const index_t t0 = tiles.start(t);
       const int h = tiles.height(t);
       float* dst = ws.q + t0 * D;
-      if (q_blocks) {
-        auto q_row = [&](int i) { return &p.q(u.b, head(t0 + i), query(t0 + i), 0); };
-        pack_q_tile<V>(h, D, q_row, scale, dst);
-        continue;
-      }
       const index_t row_step = dot ? D : 1, d_step = dot ? 1 : h;
       for (int i = 0; i < h; ++i) {
         const float* src = &p.q(u.b, head(t0 + i), query(t0 + i), 0);
@@ -335,7 +336,8 @@ struct tile_loop {
     // Column groups of V read in place: whole groups of a unit-stride V.
     const index_t direct_groups = v_cs == 1 ? p.dv / WIDTH : 0;
 
-    for (index_t key0 = std::max(first_block, u.k0); key0 < uhi; key0 += bk) {
+    const index_t block_start = std::max(first_block, u.k0);
+    for (index_t key0 = block_start; key0 < uhi; key0 += bk) {
       const index_t key_end = std::min({key0 + bk, uhi});
       const int n = static_cast<int>(key_end - key0);
       if (key_end <= ulo) continue;
@@ -375,6 +377,15 @@ struct tile_loop {
         const index_t i_first = query(t0), i_last = query(t0 + h - 1);
         const index_t tile_lo = kb.lo(i_first), tile_hi = kb.hi(i_last);
         if (key_end <= tile_lo || key0 >= tile_hi) continue;
+        // The tile's first key block: the blocks are contiguous from block_start, and the one
+        // before this was inactive for the tile exactly when it ended at or before tile_lo.
+        if (q_lazy && (key0 == block_start || key0 <= tile_lo)) {
+          pack_q_tile<V>(h, D, q_row_of(t0), scale, ws.q + t0 * D);
+          if (t + 1 < tiles.count) {
+            const auto next = q_row_of(tiles.start(t + 1));
+            for (int i = 0; i < tiles.height(t + 1); ++i) request_row(next(i), D);
+          }
+        }
         // Structural masking is needed unless the block lies inside every row's interval.
         const bool structural =
             !(key0 >= kb.lo(i_last) && key_end <= kb.hi(i_first)) || n % S::lanes != 0;
