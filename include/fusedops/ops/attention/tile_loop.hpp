@@ -7,7 +7,8 @@
 //   unit = (batch b, KV head, rows [r0, r1) of the G·Sq query rows of that KV head's group,
 //           ordered query-major: row r is query r / G of head kv·G + r % G), key range [k0, k1)
 //   pack Q rows k-major per row tile, pre-multiplied by scale      (the A operand of S)
-//     (rotated first with fused RoPE: rotary.hpp)
+//     (rotated first with fused RoPE: rotary.hpp; a plain unit-stride Q is packed instead at
+//     each tile's first key block, operand_packing.hpp)
 //   for each block of bc keys that some row of the unit may attend:
 //     transpose the K block into a [Dqk][bc] panel                 (the B operand of S)
 //       (each row rotated first with fused RoPE and no KV cache)
