@@ -17,16 +17,10 @@
 #include <algorithm>
 
 #include "fusedops/arch/simd.hpp"
-#include "fusedops/config/macros.hpp"
+#include "fusedops/core/prefetch.hpp"
 #include "fusedops/core/shape.hpp"
 
 namespace fusedops::ops::attention_detail {
-
-/// Prefetches the cache lines of row[0, n), in order.
-FUSEDOPS_INLINE void request_row(const float* row, index_t n) noexcept {
-  constexpr index_t line = 64 / sizeof(float);
-  for (index_t d = 0; d < n; d += line) FUSEDOPS_PREFETCH_READ(row + d);
-}
 
 /// dst[d · h + i] = row(i)[d] · scale for rows i < h and d < D, where row(i) points at query row
 /// i (unit stride along D). The multiply is the one the element-wise copy did, so the packed
@@ -41,7 +35,7 @@ void pack_q_tile(int h, index_t D, RowPtr&& row, float scale, float* dst) noexce
     const int hh = std::min(L, h - i0);
     const float* src[L];
     for (int i = 0; i < hh; ++i) src[i] = row(i0 + i);
-    for (int i = 0; i < hh; ++i) request_row(src[i], D);
+    for (int i = 0; i < hh; ++i) prefetch_range(src[i], D);
     for (index_t d0 = 0; d0 < d_full; d0 += L) {
       V r[L];
       for (int i = 0; i < L; ++i) r[i] = i < hh ? simd::load<V>(src[i] + d0) * sv : zero;
@@ -70,7 +64,7 @@ void transpose_k_block(const float* k, index_t k_rs, index_t k_cs, int n, index_
   int c_full = 0;
   index_t d_full = 0;
   if (k_cs == 1) {
-    for (int c = 0; c < n; ++c) request_row(k + c * k_rs, D);
+    for (int c = 0; c < n; ++c) prefetch_range(k + c * k_rs, D);
     c_full = n / L * L;
     d_full = D / L * L;
     for (int c0 = 0; c0 < c_full; c0 += L)

@@ -384,7 +384,7 @@ struct tile_loop {
           pack_q_tile<V>(h, D, q_row_of(t0), scale, ws.q + t0 * D);
           if (t + 1 < tiles.count) {
             const auto next = q_row_of(tiles.start(t + 1));
-            for (int i = 0; i < tiles.height(t + 1); ++i) request_row(next(i), D);
+            for (int i = 0; i < tiles.height(t + 1); ++i) prefetch_range(next(i), D);
           }
         }
         // Structural masking is needed unless the block lies inside every row's interval.

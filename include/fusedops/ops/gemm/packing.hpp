@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "fusedops/config/macros.hpp"
+#include "fusedops/core/prefetch.hpp"
 #include "fusedops/core/tensor_view.hpp"
 #include "fusedops/ops/gemm/blocking.hpp"
 
@@ -56,7 +56,6 @@ void pack_b_panels(const b_source& b, index_t k0, index_t kc, index_t p0, index_
   const bool all_full = (p0 + np) * seg_w <= b.n_out;
   if (all_full && b.part[0].stride(1) == 1 && (b.parts == 1 || b.part[1].stride(1) == 1)) {
     constexpr index_t kB_prefetch_rows = 4;
-    constexpr int line = 64 / sizeof(float);
     for (int s = 0; s < b.parts; ++s) {
       const index_t rs = b.part[s].stride(0);
       const float* src = b.part[s].data() + k0 * rs + p0 * seg_w;
@@ -65,8 +64,7 @@ void pack_b_panels(const b_source& b, index_t k0, index_t kc, index_t p0, index_
         const float* ahead = k + kB_prefetch_rows < kc ? row + kB_prefetch_rows * rs : nullptr;
         float* out = dst + k * WIDTH + s * seg_w;
         for (index_t q = 0; q < np; ++q) {
-          if (ahead != nullptr)
-            for (int c = 0; c < seg_w; c += line) FUSEDOPS_PREFETCH_READ(ahead + q * seg_w + c);
+          if (ahead != nullptr) prefetch_range(ahead + q * seg_w, seg_w);
           for (int c = 0; c < seg_w; ++c) out[q * panel_stride + c] = row[q * seg_w + c];
         }
       }
