@@ -119,7 +119,8 @@ TEST_CASE_TEMPLATE_APPLY(gemm_blocks_id, fusedops::test::compiled_backends_tuple
 
 TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: GEMV paths", B, gemm_gemv_id) {
   // M = 1 with B row-major (rows kernel, 4096-column chunks), M = 1 with B = W^T for a row-major
-  // W [N, K] (dot products over W's rows), N = 1 with A row-major (dot products over A's rows).
+  // W [N, K] (dot products over W's rows), M = 1 with prepacked B (panels side by side), N = 1
+  // with A row-major (dot products over A's rows).
   // Counts not a multiple of 4 rows, of the lanes or of the chunk; strided C and c_in.
   const index_t ks[] = {1, 3, 7, 8, 9, 17, 33, 100};
   const index_t ns[] = {1, 2, 5, 7, 15, 16, 17, 33, 100, 2050, 4099};
@@ -142,6 +143,13 @@ TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: GEMV paths", B, gemm_gemv_id) {
       CHECK(test::run_gemm_case<B>(s, seed + 6) == 0);
       s.separate_c_in = false;  // beta with C in place, C strided
       CHECK(test::run_gemm_case<B>(s, seed + 9) == 0);
+      // kind 4: prepacked B (four panels side by side, then 1-3; a partial last panel), A a
+      // strided row for odd K, alpha and beta from a strided c_in, 1 and 2 threads
+      s.form = b_form::packed_weights, s.b = layout::row_major;
+      s.a = k % 2 ? layout::transposed : layout::row_major;
+      CHECK(test::run_gemm_case<B>(s, seed + 10) == 0);
+      s.alpha = 1.0f, s.beta = 0.0f, s.c = layout::row_major, s.threads = threading::openmp(2);
+      CHECK(test::run_gemm_case<B>(s, seed + 11) == 0);
       // kind 3: N = 1, A row-major ([M, K] = [n, k] here), B a column
       gemm_setup t;
       t.m = n, t.n = 1, t.k = k, t.a = n % 2 ? layout::row_major : layout::padded;

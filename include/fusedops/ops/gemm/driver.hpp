@@ -75,9 +75,10 @@ struct gemm_generic {
   }
 
   /// GEMV path that applies, if any: 1 rows (M = 1, B row-major), 2 dots over B^T (M = 1,
-  /// B column-major), 3 dots over A (N = 1); 0 none.
+  /// B column-major), 3 dots over A (N = 1), 4 prepacked B panels (M = 1); 0 none.
   static int gemv_kind(const problem& p) noexcept {
-    if (p.packed != nullptr || p.gated()) return 0;
+    if (p.gated()) return 0;
+    if (p.packed != nullptr) return p.m == 1 ? 4 : 0;
     const view<const float, 2>& b = p.b.part[0];
     if (p.m == 1 && b.stride(1) == 1) return 1;
     if (p.m == 1 && b.stride(0) == 1 && p.a.stride(1) == 1) return 2;
@@ -103,8 +104,8 @@ struct gemm_generic {
     const bool rows_enough = tiles >= 8 * t;
     const bool dup_b_cheaper = p.packed != nullptr ? !pl.direct_a : p.n < p.m;
     pl.split_rows = (panels < 2 * t && tiles > panels) || (t > 1 && rows_enough && dup_b_cheaper);
-    const index_t units = pl.gemv ? (p.m == 1 ? p.n : p.m) / S::lanes
-                                  : (pl.split_rows ? tiles : panels);
+    const index_t gemv_units = gemv_kind(p) == 4 ? panels : (p.m == 1 ? p.n : p.m) / S::lanes;
+    const index_t units = pl.gemv ? gemv_units : (pl.split_rows ? tiles : panels);
     pl.threads = static_cast<int>(std::clamp<index_t>(units, 1, max_threads));
     if (pl.gemv) {
       pl.per_thread_floats = 0;
@@ -160,6 +161,15 @@ struct gemm_generic {
     o.c_stride = o.along_row ? p.c.stride(1) : p.c.stride(0);
     o.c_in = p.c_in.data();
     o.in_stride = o.along_row ? p.c_in.stride(1) : p.c_in.stride(0);
+    if (kind == 4) {  // contiguous ranges of panels, i.e. of the packed weights
+      const index_t panels = panel_count(p);
+      parallel_for(threads, pl.threads, 1, [&](index_t t0, index_t t1) {
+        gemm_detail::gemv_packed_range<B, S::width>(p.k, p.a.data(), p.a.stride(1), p.packed, p.n,
+                                                    panels * t0 / pl.threads,
+                                                    panels * t1 / pl.threads, o, ep);
+      });
+      return;
+    }
     const index_t results = o.along_row ? p.n : p.m;
     // Chunks of whole vectors, so threads never share a cache line of C.
     const index_t vecs = (results + S::lanes - 1) / S::lanes;
