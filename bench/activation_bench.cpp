@@ -3,14 +3,14 @@
 //
 // Standalone activations and SwiGLU side by side in one binary, same flags for everyone. Rows
 // (support/memory_bound.hpp naming, "bytes" = GB/s read + written, "of_copy" = that over a
-// same-size copy in the same cache state and thread count):
+// same-size copy timed in turn with the row's calls, on its arrays, copy_GBps):
 //   <act>/fusedops/<rows>x<cols>/threads:<t>/<hot|cold>   fusedops::apply_activation (native)
 //   <act>/xsimd/...     the same functor form with xsimd 8.1's exp / erf / tanh (what fusedops
 //                       used before its own vector math), same loop
 //   <act>/loop/...      the straightforward loop: std:: math per element
 //   swiglu/...          y[r, :h] = silu(x[r, :h]) · x[r, h:], x [rows, 2·cols], y [rows, cols]
-//   activation/copy/... memcpy per row of the same shape: the roofline (swiglu's of_copy uses it
-//                       too: GB/s compare whatever the byte count)
+//   activation/copy/... memcpy per row of the same shape, alone (reference; swiglu's of_copy
+//                       too compares with a rows × cols copy: GB/s compare whatever the byte count)
 // and the cost of one vector function per element, L1-resident (4096 floats), in ns:
 //   vmath/<exp|tanh|erf|sigmoid>/<fusedops|xsimd>
 // Whole comparison (medians of 3):

@@ -30,7 +30,10 @@
 // Counters: ms per call; GFLOPS = 4·B·Hq·Sq·Skv·D per call (halved for causal) per second;
 // peak_frac = GFLOPS / the FMA peak this process measures at the same thread count
 // (support/machine_peak.hpp); decode rows (Sq = 1) also KV_GBps = bytes of K and V per second and
-// read_frac = KV_GBps / the measured read bandwidth; foreign_cpu = other processes' CPU use during
+// read_frac = KV_GBps / the measured read bandwidth (the best moment of the process), and for
+// fusedops read_frac_paired = the same calls timed in turn with reads of as many bytes, both in the
+// same seconds (read_GBps_paired: the reads'; machine_peak.hpp: alternate_with_reads); on a shared
+// machine the bandwidth moves between moments; foreign_cpu = other processes' CPU use during
 // the timed loop (a shared machine). Every implementation's output is checked against a double
 // reference on a small shape before anything is registered, and each row checks sampled rows of
 // its first call against the fusedops result.
@@ -251,6 +254,11 @@ void run_row(benchmark::State& st, const shape& s, int threads, impl which) {
     const double gbps = calls * s.kv_bytes() / secs * 1e-9;
     st.counters["KV_GBps"] = gbps;
     st.counters["read_frac"] = gbps / read_bw;
+    if (which == impl::fused) {  // calls timed in turn with reads of as many bytes
+      const auto pr = fusedops_bench::alternate_with_reads(threads, s.kv_bytes(), [&] { call(); });
+      st.counters["read_GBps_paired"] = pr.read_gbps;
+      st.counters["read_frac_paired"] = pr.ratio();
+    }
   }
   st.SetLabel(which == impl::fused ? backend::name : sgemm_name());
 }

@@ -40,7 +40,10 @@
 //                             first runs.
 // Counters: GFLOPS = 2·M·N·K per call, per second; peak_frac = GFLOPS / the FMA peak measured by
 // this process at the same thread count; for M = 1 also GBps = bytes of B read per second and,
-// for cold rows, read_frac = GBps / the read bandwidth measured at the same thread count;
+// for cold rows, read_frac = GBps / the read bandwidth measured at the same thread count (the best
+// moment of the process), and read_frac_paired = the same row's calls timed in turn with reads
+// of as many bytes (read_GBps_paired: theirs), both in the same seconds (machine_peak.hpp:
+// alternate_with_reads; not for multi-thread OpenBLAS, whose spinning workers would slow the read);
 // foreign_cpu = CPUs' worth of time other processes used during the timed loop (a shared machine:
 // rows with foreign_cpu above ~0.1 at 2 threads or ~0.3 at 1 thread were disturbed). Every
 // counter is computed from the wall time of the timed loop (UseRealTime). On a shared machine,
@@ -906,6 +909,15 @@ void run_row(benchmark::State& state, const impl& im, const shape& s, int thread
     const double gbps = calls * s.b_bytes() / secs * 1e-9;
     state.counters["GBps"] = gbps;
     if (im.cold) state.counters["read_frac"] = gbps / read_bw;
+  }
+  // Cold rows, once more with each call followed by a read of as many bytes (the machine's
+  // bandwidth at that moment). Not for multi-thread OpenBLAS: its workers spin ~0.1 s after each
+  // call and would take a core from the read.
+  if (im.cold && (threads == 1 || im.threads_pool == pool::omp)) {
+    const auto pr = fusedops_bench::alternate_with_reads(threads, double(s.b_bytes()),
+                                                         [&] { rc.r.call(); });
+    state.counters["read_GBps_paired"] = pr.read_gbps;
+    state.counters["read_frac_paired"] = pr.ratio();
   }
   state.SetLabel(rc.r.label);
 }

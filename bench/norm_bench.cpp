@@ -16,10 +16,11 @@
 //                                   (non-temporal stores for y and sum); the plain fusedops rows use
 //                                   store_policy::automatic, which streams only when the call's
 //                                   tensors exceed the last-level cache (16384 × 4096 here)
-//   <op>/copy                       a same-size copy (support/memory_bound.hpp): the roofline
+//   <op>/copy                       a same-size copy alone, in arrays of its own (reference)
 // Rows: <op>/<impl>/<rows>x<hidden>/threads:<t>/<hot|cold>; counters "bytes" (GB/s of x read + y
-// written + scale/bias; with the residual: x, r read, sum, y written), "of_copy" (that over the
-// copy's GB/s, same shape, threads and cache state), "load" (foreign CPU use during the row).
+// written + scale/bias; with the residual: x, r read, sum, y written), "of_copy" (that over the GB/s
+// of a same-size copy x -> y timed in turn with the row's calls, on its arrays: copy_GBps; see
+// support/memory_bound.hpp), "load" (foreign CPU use during the row).
 // 16384 × 4096 (256 MiB per tensor) is registered cold only: it cannot be cache-resident.
 // The README table came from
 //   norm_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true

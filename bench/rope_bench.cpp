@@ -6,7 +6,9 @@
 //                                   positions from an offset into 2-D cos/sin caches
 //   rope_interleaved/fusedops_<b>   the same, interleaved pairs
 //   rope/loop, rope_interleaved/loop  the straightforward per-element loops
-//   rope/copy                       a same-size copy (support/memory_bound.hpp): the roofline
+//   rope/copy                       a same-size copy alone (reference; each row's of_copy
+//                                   compares with copies timed in turn with its calls:
+//                                   support/memory_bound.hpp)
 // Shapes are <tokens>x<hidden> with head_size 128 (hidden 4096: 32 heads; 768: 6 heads), full
 // rotary dim. Rows and counters as in norm_bench (bytes: x read + y written + the cos/sin rows).
 // CI's smoke run: --benchmark_min_time=0.01 --benchmark_filter='1x4096'.

@@ -3,12 +3,12 @@
 //
 // Softmax and LogSoftmax over the last axis side by side in one binary, same flags for everyone.
 // Rows (support/memory_bound.hpp naming, "bytes" = GB/s read + written, "of_copy" = that over a
-// same-size copy in the same cache state and thread count):
+// same-size copy timed in turn with the row's calls, on its arrays, copy_GBps):
 //   <softmax|log_softmax>/fusedops/<rows>x<cols>/threads:<t>/<hot|cold>   fusedops (native)
 //   .../loop/...     the straightforward three-pass loop (max; exp and sum; divide), std::exp
 //   .../eigen/...    an Eigen array expression per row
 //   .../onednn/...   oneDNN's softmax_forward / logsoftmax_forward (when CMake finds it)
-//   softmax/copy/... memcpy per row of the same shape: the roofline
+//   softmax/copy/... memcpy per row of the same shape, alone (reference)
 // Whole comparison (medians of 3):
 //   softmax_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 // CI smoke run: --benchmark_min_time=0.01 --benchmark_filter='1x4096'.

@@ -13,6 +13,14 @@
 //                         streams side by side (some cores need several prefetch streams in
 //                         flight to reach their bandwidth); the best of them, best of 3 passes.
 //                         GB/s, decimal.
+//   alternate_with_reads(t, bytes, op)
+//                         op() (one call of a memory-bound operator that reads `bytes`) timed in
+//                         turn with a read of as many bytes of the read buffer (the next part
+//                         each time, so always cold), t threads: both GB/s taken in the same
+//                         seconds. On a shared machine the read bandwidth moves by tens of
+//                         percent between moments; the ratio of the pair is what the operator
+//                         reaches of the bandwidth it had, where stream_read_gbps is the best
+//                         moment of the process.
 //   load_probe            CPU time other processes used during a measurement (shared machines).
 //   wait_for_quiet()      with FUSEDOPS_BENCH_QUIET_WAIT=<s>, waits up to s seconds for the other
 //                         processes to go quiet before a measurement.
@@ -495,6 +503,31 @@ inline double stream_read_pass(int threads, int streams = 1) {
   return double(blocks) * 8192 * sizeof(float);
 }
 
+/// Reads the `bytes` (rounded up to whole 32 KiB blocks) of the read buffer that follow `cursor`
+/// (a block index, advanced; wraps to the start), split in contiguous parts between `threads`
+/// threads, each read as `streams` streams. Returns the bytes read.
+inline double stream_read_next(int threads, int streams, double bytes, std::size_t& cursor) {
+  std::size_t n = 0;
+  const float* p = detail::stream_buffer(n);
+  threads = std::clamp(threads, 1, 64);
+  const std::size_t total = n / 8192;
+  const std::size_t blocks =
+      std::clamp<std::size_t>((std::size_t(bytes) + 32767) / 32768, 1, total);
+  if (cursor + blocks > total) cursor = 0;
+  const float* base = p + cursor * 8192;
+  float sums[64] = {};
+  detail::on_threads(threads, [&](int t) {
+    const std::size_t b0 = blocks * std::size_t(t) / std::size_t(threads);
+    const std::size_t b1 = blocks * std::size_t(t + 1) / std::size_t(threads);
+    if (b1 > b0) sums[t] = detail::read_sum_streams(streams, base + b0 * 8192, (b1 - b0) * 8192);
+  });
+  float s = 0;
+  for (int t = 0; t < threads; ++t) s += sums[t];
+  detail::g_sink = s;
+  cursor += blocks;
+  return double(blocks) * 8192 * sizeof(float);
+}
+
 /// The measured read bandwidth: GB/s at `threads` threads, and the streams per thread that gave
 /// it. Best of 3 passes for each of 1, 2, 4, 8 streams, after a warm-up.
 struct read_bandwidth {
@@ -535,6 +568,43 @@ inline read_bandwidth stream_read_best(int threads) {
 }
 
 inline double stream_read_gbps(int threads) { return stream_read_best(threads).gbps; }
+
+namespace detail {
+// Where alternate_with_reads goes on reading: it carries on across rows, so no row re-reads a part
+// another row has just read.
+inline std::size_t& read_cursor() {
+  static std::size_t cursor = 0;
+  return cursor;
+}
+}  // namespace detail
+
+/// GB/s of an operator and of the read it alternated with (alternate_with_reads).
+struct paired_rates {
+  double op_gbps = 0, read_gbps = 0;
+  double ratio() const noexcept { return read_gbps > 0 ? op_gbps / read_gbps : 0.0; }
+};
+
+/// Alternates op() (one call that reads `bytes`) with stream_read_next of as many bytes, at
+/// `threads` threads with the best stream count per thread, for >= `min_pairs` pairs and about
+/// `seconds` in all; the GB/s of each side over the whole run.
+template <class Op>
+paired_rates alternate_with_reads(int threads, double bytes, Op&& op, double seconds = 0.25,
+                                  int min_pairs = 4) {
+  const int streams = stream_read_best(threads).streams;
+  std::size_t& cursor = detail::read_cursor();
+  double op_s = 0, read_s = 0, read_bytes = 0;
+  int pairs = 0;
+  for (; pairs < min_pairs || op_s + read_s < seconds; ++pairs) {
+    auto t0 = std::chrono::steady_clock::now();
+    op();
+    op_s += detail::seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    read_bytes += stream_read_next(threads, streams, bytes, cursor);
+    read_s += detail::seconds_since(t0);
+  }
+  return {bytes * pairs / std::max(op_s, 1e-12) * 1e-9,
+          read_bytes / std::max(read_s, 1e-12) * 1e-9};
+}
 
 /// A read row that measured more than the cached bandwidth raises it.
 inline void note_read_bandwidth(int threads, double gbps) {

@@ -3,7 +3,7 @@
 //
 // Shared bench helper for memory-bound operators (norms, RoPE, softmax, activations): every row
 // reports GB/s of the bytes it reads + writes and "of_copy", that figure divided by a same-size
-// copy measured in the same binary, in the same cache state, at the same thread count.
+// copy timed in the same loop, alternating with the operator, on the operator's own arrays.
 //
 //   cache_state::hot    the operands are used again and again: after the first call they sit in
 //                       the cache, like a tensor the previous layer has just written (4096 × 768
@@ -13,6 +13,13 @@
 //                       misreport the L3 under a hypervisor, so the floor is a fixed size), so no
 //                       call finds its data in any cache. A set larger than the span is its own
 //                       rotation (one set: 16384 × 4096 is 256 MiB per tensor).
+//
+// Why alternate: on a shared machine the bandwidth a copy reaches moves by tens of percent from
+// one second to the next (the last-level cache and the memory bus are shared with other tenants),
+// so a copy timed in a row of its own, seconds apart, is not the roofline of the row it is
+// compared with. Here each timed chunk of operator calls is followed by a chunk of copies of the
+// same shape, from the operator's input array to its output array (hot: the same arrays, so the
+// same cache footprint; cold: the next sets of the rotation, as cold as the operator's).
 //
 // API (namespace fusedops_bench):
 //   rotating_sets                 the operand arrays of one benchmark (fp32, 64-byte aligned,
@@ -29,22 +36,22 @@
 //                                 kernels' row loop; one big memcpy would switch glibc to
 //                                 non-temporal stores), rows split in contiguous chunks between
 //                                 `threads` OpenMP threads like fusedops::parallel_for splits them.
-//   copy_gbps(rows, cols, threads, st)
-//                                 the copy's GB/s (2 · rows · cols · 4 bytes per pass): the median
-//                                 of what copy rows of this process recorded (register_copy), or,
-//                                 when none ran (e.g. filtered out), measured on demand: median of
-//                                 5 timings of >= 20 ms each.
 //   run_bandwidth(state, sets, traffic, body)
-//                                 the timing loop: body() per iteration, then sets.next(); sets the
-//                                 counters "bytes" (rate, decimal: "G/s" = GB/s, as the other
-//                                 benches), "of_copy", "copy_GBps" and "load" (CPUs other
-//                                 processes used during the loop: see machine_peak.hpp). With
-//                                 FUSEDOPS_BENCH_QUIET_WAIT=<s> it first waits (at most s
-//                                 seconds) for the other processes to go quiet.
-//   register_bandwidth(name, fn)  RegisterBenchmark(...)->UseRealTime() (OpenMP workers are not
-//                                 the timing thread: wall time is what counts).
+//                                 the timing loop: chunks of body() calls (then sets.next() each),
+//                                 each chunk followed by as many copies (traffic::copy_src ->
+//                                 copy_dst, rows × cols floats). Only the body's chunks are the
+//                                 row's time (manual time). Sets the counters "bytes" (rate,
+//                                 decimal: "G/s" = GB/s, as the other benches), "copy_GBps" (the
+//                                 alternated copies' GB/s), "of_copy" (the ratio of the two) and
+//                                 "load" (CPUs other processes used during the loop: see
+//                                 machine_peak.hpp). With FUSEDOPS_BENCH_QUIET_WAIT=<s> it first
+//                                 waits (at most s seconds) for the other processes to go quiet.
+//   register_bandwidth(name, fn)  RegisterBenchmark(...)->UseManualTime() (run_bandwidth times
+//                                 the body's chunks in wall time: OpenMP workers are not the
+//                                 timing thread).
 //   register_copy(op, rows, cols, threads, st)
-//                                 the row "<op>/copy/<rows>x<cols>/threads:<t>/<hot|cold>".
+//                                 the row "<op>/copy/<rows>x<cols>/threads:<t>/<hot|cold>": the
+//                                 copy alone, in arrays of its own (for reference; of_copy = 1).
 //
 // Row names: <op>/<impl>/<rows>x<cols>/threads:<t>/<hot|cold>, so --benchmark_filter='1x4096'
 // picks the small single-row shape (CI's smoke run), '/cold' the DRAM rows, and so on.
@@ -52,16 +59,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <map>
-#include <memory>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -188,24 +192,6 @@ inline void copy_rows(const float* src, float* dst, long rows, long cols, int th
 }
 
 namespace detail {
-using copy_key = std::tuple<long, long, int, int>;  // rows, cols, threads, state
-
-struct copy_record {
-  double gbps, seconds;
-};
-
-inline std::map<copy_key, std::vector<copy_record>>& copy_records() {
-  static std::map<copy_key, std::vector<copy_record>> records;
-  return records;
-}
-
-inline double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 inline std::vector<std::size_t> copy_layout(long rows, long cols) {
   const std::size_t n = std::size_t(rows) * std::size_t(cols);
   return {n, n};
@@ -214,95 +200,78 @@ inline std::vector<std::size_t> copy_layout(long rows, long cols) {
 inline void fill_ones(std::size_t, float* const* a, std::size_t n) {
   std::fill(a[0], a[0] + n, 1.0f);
 }
-
-// Measured on demand: median of 5 timings, each of enough passes to last >= 20 ms.
-inline double measure_copy(long rows, long cols, int threads, cache_state st) {
-  const std::size_t n = std::size_t(rows) * std::size_t(cols);
-  rotating_sets& sets = shared_sets("copy", copy_layout(rows, cols), st,
-                                    [n](std::size_t s, float* const* a) { fill_ones(s, a, n); });
-  auto pass = [&] {
-    copy_rows(sets.get(0), sets.get(1), rows, cols, threads);
-    sets.next();
-  };
-  pass();  // wake the thread pool, warm the hot set
-  long passes = 1;
-  for (;;) {
-    const auto t0 = std::chrono::steady_clock::now();
-    for (long i = 0; i < passes; ++i) pass();
-    if (seconds_since(t0) >= 0.02) break;
-    passes *= 2;
-  }
-  std::vector<double> gbps;
-  for (int trial = 0; trial < 5; ++trial) {
-    const auto t0 = std::chrono::steady_clock::now();
-    for (long i = 0; i < passes; ++i) pass();
-    gbps.push_back(2.0 * double(n) * sizeof(float) * double(passes) / seconds_since(t0) * 1e-9);
-  }
-  return median(gbps);
-}
 }  // namespace detail
 
-/// A copy row's measurement (GB/s, and how long its timing loop ran), for the of_copy of later
-/// rows.
-inline void record_copy(long rows, long cols, int threads, cache_state st, double gbps,
-                        double seconds = 1.0) {
-  detail::copy_records()[{rows, cols, threads, int(st)}].push_back({gbps, seconds});
-}
-
-/// GB/s of the same-size copy (see the file comment): the median over the recorded runs that
-/// lasted at least half as long as the longest (Google Benchmark's shorter iteration-count probes
-/// before each measured run are left out).
-inline double copy_gbps(long rows, long cols, int threads, cache_state st) {
-  auto& rec = detail::copy_records()[{rows, cols, threads, int(st)}];
-  if (rec.empty()) rec.push_back({detail::measure_copy(rows, cols, threads, st), 1.0});
-  double longest = 0;
-  for (const auto& r : rec) longest = std::max(longest, r.seconds);
-  std::vector<double> v;
-  for (const auto& r : rec)
-    if (r.seconds >= 0.5 * longest) v.push_back(r.gbps);
-  return detail::median(v);
-}
-
-/// What one call of a benchmark moves: `bytes` read + written, and the copy it compares with
-/// (rows × cols floats, threads, cache state).
+/// What one call of a benchmark moves: `bytes` read + written, and the copy it alternates with:
+/// rows × cols floats (row stride cols) from array copy_src of the row's sets to array copy_dst
+/// (distinct arrays holding at least rows × cols floats; copy_src < 0: no copy, for the copy rows
+/// themselves).
 struct traffic {
   long rows = 0, cols = 0;
   int threads = 1;
   cache_state state = cache_state::hot;
   double bytes = 0;
+  int copy_src = 0, copy_dst = 1;
 };
 
-/// The timing loop of a memory-bound row: body() per iteration, then sets.next() (cold rotation;
-/// part of the timed loop, it is a few instructions). Returns the GB/s measured (0 when the loop
-/// ran under 5 ms: Google Benchmark's iteration-count probes are not measurements) and sets the
-/// counters "bytes" (rate), "of_copy", "copy_GBps" and "load". `compare_with_copy = false` for
-/// the copy rows themselves (of_copy = 1).
-template <class Body>
-double run_bandwidth(benchmark::State& state, rotating_sets& sets, const traffic& t, Body&& body,
-                     bool compare_with_copy = true) {
-  const double copy = compare_with_copy ? copy_gbps(t.rows, t.cols, t.threads, t.state) : 0.0;
-  wait_for_quiet();  // only with FUSEDOPS_BENCH_QUIET_WAIT=<s> set (machine_peak.hpp)
-  load_probe probe;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    body();
-    benchmark::ClobberMemory();
-    sets.next();
-  }
-  const double seconds = detail::seconds_since(t0);
-  const double gbps = t.bytes * double(state.iterations()) / std::max(seconds, 1e-12) * 1e-9;
-  state.counters["bytes"] = benchmark::Counter(
-      t.bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::OneK::kIs1000);
-  state.counters["of_copy"] = compare_with_copy ? gbps / copy : 1.0;
-  state.counters["copy_GBps"] = compare_with_copy ? copy : gbps;
-  state.counters["load"] = probe.foreign_cpus();
-  return seconds >= 0.005 ? gbps : 0.0;  // 0: too short a loop to count as a measurement
+/// Calls per timed chunk: enough that a chunk moves >= 4 MiB, so the two clock reads around it
+/// weigh nothing even for a 32 KiB single row.
+inline long calls_per_chunk(double bytes) noexcept {
+  return std::clamp(long(std::ceil(double(4 << 20) / std::max(bytes, 1.0))), 1L, 4096L);
 }
 
-/// Registers a row measured in wall time.
+/// The timing loop of a memory-bound row (see the file comment): chunks of body() calls, each
+/// followed by as many copies; the body's chunks are the row's manual time. Returns the row's
+/// GB/s (0 when its calls took under 5 ms in all: Google Benchmark's iteration-count probes are not
+/// measurements) and sets the counters "bytes" (rate), "copy_GBps", "of_copy" and "load".
+template <class Body>
+double run_bandwidth(benchmark::State& state, rotating_sets& sets, const traffic& t, Body&& body) {
+  const bool with_copy = t.copy_src >= 0;
+  if (with_copy && (t.copy_src == t.copy_dst || std::size_t(t.copy_src) >= sets.arrays() ||
+                    std::size_t(t.copy_dst) >= sets.arrays())) {
+    state.SkipWithError("memory_bound: the alternated copy needs two distinct arrays of the set");
+    return 0.0;
+  }
+  const double copy_bytes = 2.0 * double(t.rows) * double(t.cols) * sizeof(float);
+  const long chunk = calls_per_chunk(t.bytes);
+  wait_for_quiet();  // only with FUSEDOPS_BENCH_QUIET_WAIT=<s> set (machine_peak.hpp)
+  load_probe probe;
+  double op_seconds = 0, copy_seconds = 0, copies = 0;
+  while (state.KeepRunningBatch(chunk)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long i = 0; i < chunk; ++i) {
+      body();
+      benchmark::ClobberMemory();
+      sets.next();
+    }
+    const double op = detail::seconds_since(t0);
+    state.SetIterationTime(op);
+    op_seconds += op;
+    if (!with_copy) continue;
+    const auto t1 = std::chrono::steady_clock::now();
+    for (long i = 0; i < chunk; ++i) {
+      copy_rows(sets.get(std::size_t(t.copy_src)), sets.get(std::size_t(t.copy_dst)), t.rows,
+                t.cols, t.threads);
+      benchmark::ClobberMemory();
+      sets.next();
+    }
+    copy_seconds += detail::seconds_since(t1);
+    copies += double(chunk);
+  }
+  const double gbps = t.bytes * double(state.iterations()) / std::max(op_seconds, 1e-12) * 1e-9;
+  const double copy = with_copy ? copy_bytes * copies / std::max(copy_seconds, 1e-12) * 1e-9 : gbps;
+  state.counters["bytes"] = benchmark::Counter(
+      t.bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::OneK::kIs1000);
+  state.counters["of_copy"] = gbps / copy;
+  state.counters["copy_GBps"] = copy;
+  state.counters["load"] = probe.foreign_cpus();
+  return op_seconds >= 0.005 ? gbps : 0.0;  // 0: too short a loop to count as a measurement
+}
+
+/// Registers a row whose body runs run_bandwidth (manual time: its chunks of calls, in wall time).
 template <class Fn>
 benchmark::internal::Benchmark* register_bandwidth(const std::string& name, Fn&& fn) {
-  return benchmark::RegisterBenchmark(name.c_str(), std::forward<Fn>(fn))->UseRealTime();
+  return benchmark::RegisterBenchmark(name.c_str(), std::forward<Fn>(fn))->UseManualTime();
 }
 
 /// "<op>/<impl>/<rows>x<cols>/threads:<t>/<hot|cold>"
@@ -312,8 +281,8 @@ inline std::string row_name(const std::string& op, const std::string& impl, long
          "/threads:" + std::to_string(threads) + "/" + name_of(st);
 }
 
-/// The copy row of a shape: "<op>/copy/<rows>x<cols>/threads:<t>/<hot|cold>", recording its
-/// GB/s for the of_copy of the rows of the same shape, threads and state.
+/// The copy row of a shape: "<op>/copy/<rows>x<cols>/threads:<t>/<hot|cold>", the copy alone in
+/// arrays of its own.
 inline void register_copy(const std::string& op, long rows, long cols, int threads,
                           cache_state st) {
   register_bandwidth(row_name(op, "copy", rows, cols, threads, st), [=](benchmark::State& state) {
@@ -321,12 +290,9 @@ inline void register_copy(const std::string& op, long rows, long cols, int threa
     rotating_sets& sets =
         shared_sets("copy", detail::copy_layout(rows, cols), st,
                     [n](std::size_t s, float* const* a) { detail::fill_ones(s, a, n); });
-    const traffic t{rows, cols, threads, st, 2.0 * double(n) * sizeof(float)};
-    const double gbps = run_bandwidth(
-        state, sets, t, [&] { copy_rows(sets.get(0), sets.get(1), rows, cols, threads); }, false);
-    if (gbps > 0)  // the loop's duration, from the bytes it moved
-      record_copy(rows, cols, threads, st, gbps,
-                  t.bytes * double(state.iterations()) / (gbps * 1e9));
+    traffic t{rows, cols, threads, st, 2.0 * double(n) * sizeof(float)};
+    t.copy_src = -1;
+    run_bandwidth(state, sets, t, [&] { copy_rows(sets.get(0), sets.get(1), rows, cols, threads); });
   });
 }
 
