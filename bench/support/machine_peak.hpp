@@ -484,25 +484,6 @@ inline float read_sum_streams(int streams, const float* p, std::size_t n) noexce
 
 }  // namespace detail
 
-/// One timed unit of the read bandwidth: a full pass over the buffer, split in contiguous parts
-/// between `threads` threads, each read as `streams` sequential streams. Returns the bytes read.
-inline double stream_read_pass(int threads, int streams = 1) {
-  std::size_t n = 0;
-  const float* p = detail::stream_buffer(n);
-  threads = std::clamp(threads, 1, 64);
-  float sums[64] = {};
-  const std::size_t blocks = n / 8192;  // parts are whole 32 KiB blocks (8 streams of 4 KiB)
-  detail::on_threads(threads, [&](int t) {
-    const std::size_t b0 = blocks * std::size_t(t) / std::size_t(threads);
-    const std::size_t b1 = blocks * std::size_t(t + 1) / std::size_t(threads);
-    sums[t] = detail::read_sum_streams(streams, p + b0 * 8192, (b1 - b0) * 8192);
-  });
-  float s = 0;
-  for (int t = 0; t < threads; ++t) s += sums[t];
-  detail::g_sink = s;
-  return double(blocks) * 8192 * sizeof(float);
-}
-
 /// Reads the `bytes` (rounded up to whole 32 KiB blocks) of the read buffer that follow `cursor`
 /// (a block index, advanced; wraps to the start), split in contiguous parts between `threads`
 /// threads, each read as `streams` streams. Returns the bytes read.
@@ -526,6 +507,14 @@ inline double stream_read_next(int threads, int streams, double bytes, std::size
   detail::g_sink = s;
   cursor += blocks;
   return double(blocks) * 8192 * sizeof(float);
+}
+
+/// One timed unit of the read bandwidth: a full pass over the buffer, split in contiguous parts
+/// between `threads` threads, each read as `streams` sequential streams. Returns the bytes read.
+inline double stream_read_pass(int threads, int streams = 1) {
+  std::size_t n = 0, cursor = 0;
+  detail::stream_buffer(n);
+  return stream_read_next(threads, streams, double(n) * sizeof(float), cursor);
 }
 
 /// The measured read bandwidth: GB/s at `threads` threads, and the streams per thread that gave
