@@ -144,7 +144,7 @@ TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: GEMV paths", B, gemm_gemv_id) {
       s.separate_c_in = false;  // beta with C in place, C strided
       CHECK(test::run_gemm_case<B>(s, seed + 9) == 0);
       // kind 4: prepacked B (four panels side by side, then 1-3; a partial last panel), A a
-      // strided row for odd K, alpha and beta from a strided c_in, 1 and 2 threads
+      // strided row for odd K, alpha and beta with C in place and strided, then 2 threads
       s.form = b_form::packed_weights, s.b = layout::row_major;
       s.a = k % 2 ? layout::transposed : layout::row_major;
       CHECK(test::run_gemm_case<B>(s, seed + 10) == 0);

@@ -89,7 +89,8 @@ struct gemm_generic {
   static plan make_plan(const problem& p, int max_threads) noexcept {
     plan pl{};
     pl.blocks = blocking_for<B>(cache_sizes::detected());
-    pl.gemv = gemv_kind(p) != 0;
+    const int gemv = gemv_kind(p);
+    pl.gemv = gemv != 0;
     pl.kc = p.gated() ? std::max<index_t>(p.k, 1) : std::min(pl.blocks.kc, std::max<index_t>(p.k, 1));
     pl.direct_a = p.m <= gemm_detail::direct_a_max_rows && p.a.stride(1) == 1;
     pl.direct_b = p.packed == nullptr && !p.gated() && p.b.part[0].stride(1) == 1 &&
@@ -104,7 +105,7 @@ struct gemm_generic {
     const bool rows_enough = tiles >= 8 * t;
     const bool dup_b_cheaper = p.packed != nullptr ? !pl.direct_a : p.n < p.m;
     pl.split_rows = (panels < 2 * t && tiles > panels) || (t > 1 && rows_enough && dup_b_cheaper);
-    const index_t gemv_units = gemv_kind(p) == 4 ? panels : (p.m == 1 ? p.n : p.m) / S::lanes;
+    const index_t gemv_units = gemv == 4 ? panels : (p.m == 1 ? p.n : p.m) / S::lanes;
     const index_t units = pl.gemv ? gemv_units : (pl.split_rows ? tiles : panels);
     pl.threads = static_cast<int>(std::clamp<index_t>(units, 1, max_threads));
     if (pl.gemv) {
