@@ -136,8 +136,23 @@ TEST_CASE_TEMPLATE_DEFINE("activation vs reference: large magnitudes, NaN and In
   REQUIRE(apply_activation<B>(make_view(lim.data(), {2}), make_view(out.data(), {2}), act::tanh{}).ok());
   CHECK(out[0] == 1.f);
   CHECK(out[1] == -1.f);
-  REQUIRE(apply_activation<B>(make_view(lim.data(), {2}), make_view(out.data(), {2}), act::gelu_erf{}).ok());
-  CHECK(out[0] == inf);  // (gelu(-inf) = -inf · 0 is NaN, as the oracle's formula gives)
+  // The x · (something tending to 0) functors give their limit at -inf (a -0), not -inf · 0 = NaN;
+  // silu with a negative alpha mirrors it (+0 at +inf, -inf at -inf).
+  const auto limits = [&](auto act, float at_inf, float at_minus_inf) {
+    CAPTURE(act_name(act));
+    out = {sentinel, sentinel};
+    REQUIRE(apply_activation<B>(make_view(lim.data(), {2}), make_view(out.data(), {2}), act).ok());
+    CHECK(out[0] == at_inf);
+    CHECK(out[1] == at_minus_inf);
+    CHECK(std::signbit(out[0]) == std::signbit(at_inf));
+    CHECK(std::signbit(out[1]) == std::signbit(at_minus_inf));
+  };
+  limits(act::gelu_erf{}, inf, -0.f);
+  limits(act::gelu_tanh{}, inf, -0.f);
+  limits(act::silu{}, inf, -0.f);
+  limits(act::silu{0.5f}, inf, -0.f);
+  limits(act::silu{-1.f}, 0.f, -inf);
+  limits(act::hardswish{}, inf, -0.f);
   REQUIRE(apply_activation<B>(make_view(lim.data(), {2}), make_view(out.data(), {2}), act::relu{}).ok());
   CHECK(out[0] == inf);
   CHECK(out[1] == 0.f);
