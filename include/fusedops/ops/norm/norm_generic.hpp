@@ -41,23 +41,26 @@ struct norm_generic {
   static constexpr int L = simd::lanes<V>;
   static constexpr int U = 4;  // independent accumulators: hides the add latency
 
-  /// Pointers of one row.
+  /// Pointers of one row. Passed by value, and the problem's own pointers are copied to locals
+  /// before a loop: vector stores may alias anything (the intrinsics' types are may_alias), so a
+  /// pointer read through a reference would be reloaded after every store.
   struct row {
     const float* x;
-    const float* r;  // residual (fused only)
-    float* s;        // sum (fused only)
+    const float* r;   // residual (fused only)
+    const float* rb;  // residual bias (fused only; null without)
+    float* s;         // sum (fused only)
     float* y;
   };
 
   /// Loads elements [j, j + n) of the row's input (n < L: the tail, other lanes 0), computing the
   /// sum for the fused forms, and storing it when StoreSum.
   template <bool Fused, bool RBias, bool StoreSum = Fused>
-  static FUSEDOPS_INLINE V input(const norm_problem& p, const row& w, index_t j, int n) noexcept {
+  static FUSEDOPS_INLINE V input(const row w, index_t j, int n) noexcept {
     if (n == L) {
       V v = simd::load<V>(w.x + j);
       if constexpr (Fused) {
         v = v + simd::load<V>(w.r + j);
-        if constexpr (RBias) v = v + simd::load<V>(p.residual_bias + j);
+        if constexpr (RBias) v = v + simd::load<V>(w.rb + j);
         if constexpr (StoreSum) simd::store(w.s + j, v);
       }
       return v;
@@ -65,7 +68,7 @@ struct norm_generic {
     V v = simd::load_partial<V>(w.x + j, n);
     if constexpr (Fused) {
       v = v + simd::load_partial<V>(w.r + j, n);
-      if constexpr (RBias) v = v + simd::load_partial<V>(p.residual_bias + j, n);
+      if constexpr (RBias) v = v + simd::load_partial<V>(w.rb + j, n);
       if constexpr (StoreSum) simd::store_partial(w.s + j, v, n);
     }
     return v;
@@ -75,7 +78,7 @@ struct norm_generic {
   /// sum pass 1 stored, or with Stream recompute it and write it here). Stream: non-temporal
   /// stores where the row's outputs start aligned.
   template <bool Fused, bool RBias, bool Stream, class F>
-  static FUSEDOPS_INLINE void output_pass(const norm_problem& p, const row& w, F&& f) noexcept {
+  static FUSEDOPS_INLINE void output_pass(const norm_problem& p, const row w, F&& f) noexcept {
     constexpr bool write_sum = Fused && Stream;
     const float* src = Fused ? w.s : w.x;
     const bool nt =
@@ -83,7 +86,7 @@ struct norm_generic {
     const index_t nh = p.hidden;
     index_t j = 0;
     for (; j + L <= nh; j += L) {
-      const V v = write_sum ? input<Fused, RBias, false>(p, w, j, L) : simd::load<V>(src + j);
+      const V v = write_sum ? input<Fused, RBias, false>(w, j, L) : simd::load<V>(src + j);
       const V out = f(v, j, L);
       if (nt) {
         if constexpr (write_sum) simd::stream(w.s + j, v);
@@ -96,7 +99,7 @@ struct norm_generic {
     if (j < nh) {
       const int t = static_cast<int>(nh - j);
       const V v =
-          write_sum ? input<Fused, RBias, false>(p, w, j, t) : simd::load_partial<V>(src + j, t);
+          write_sum ? input<Fused, RBias, false>(w, j, t) : simd::load_partial<V>(src + j, t);
       if constexpr (write_sum) simd::store_partial(w.s + j, v, t);
       simd::store_partial(w.y + j, f(v, j, t), t);
     }
@@ -112,12 +115,12 @@ struct norm_generic {
 
   /// Pass 1 of LayerNorm: S1 = Σ(v - K), S2 = Σ(v - K)², K = the first input element.
   template <bool Fused, bool RBias, bool StoreSum>
-  static void ln_moments(const norm_problem& p, const row& w, float& k, float& s1,
+  static void ln_moments(const norm_problem& p, const row w, float& k, float& s1,
                          float& s2) noexcept {
     const index_t n = p.hidden;
     if constexpr (Fused) {
       k = w.x[0] + w.r[0];
-      if constexpr (RBias) k = k + p.residual_bias[0];
+      if constexpr (RBias) k = k + w.rb[0];
     } else {
       k = w.x[0];
     }
@@ -127,18 +130,18 @@ struct norm_generic {
     index_t j = 0;
     for (; j + U * L <= n; j += U * L)
       for (int u = 0; u < U; ++u) {
-        const V d = input<Fused, RBias, StoreSum>(p, w, j + u * L, L) - kv;
+        const V d = input<Fused, RBias, StoreSum>(w, j + u * L, L) - kv;
         a1[u] = a1[u] + d;
         a2[u] = simd::fma(d, d, a2[u]);
       }
     for (int u = 0; j + L <= n; j += L, ++u) {
-      const V d = input<Fused, RBias, StoreSum>(p, w, j, L) - kv;
+      const V d = input<Fused, RBias, StoreSum>(w, j, L) - kv;
       a1[u] = a1[u] + d;
       a2[u] = simd::fma(d, d, a2[u]);
     }
     if (j < n) {
       const int t = static_cast<int>(n - j);
-      const V d = pad(input<Fused, RBias, StoreSum>(p, w, j, t), t, k) - kv;
+      const V d = pad(input<Fused, RBias, StoreSum>(w, j, t), t, k) - kv;
       a1[U - 1] = a1[U - 1] + d;
       a2[U - 1] = simd::fma(d, d, a2[U - 1]);
     }
@@ -148,22 +151,22 @@ struct norm_generic {
 
   /// Pass 1 of RMSNorm: Σv².
   template <bool Fused, bool RBias, bool StoreSum>
-  static float rms_moment(const norm_problem& p, const row& w) noexcept {
+  static float rms_moment(const norm_problem& p, const row w) noexcept {
     const index_t n = p.hidden;
     V a[U];
     for (int u = 0; u < U; ++u) a[u] = V(0.0f);
     index_t j = 0;
     for (; j + U * L <= n; j += U * L)
       for (int u = 0; u < U; ++u) {
-        const V v = input<Fused, RBias, StoreSum>(p, w, j + u * L, L);
+        const V v = input<Fused, RBias, StoreSum>(w, j + u * L, L);
         a[u] = simd::fma(v, v, a[u]);
       }
     for (int u = 0; j + L <= n; j += L, ++u) {
-      const V v = input<Fused, RBias, StoreSum>(p, w, j, L);
+      const V v = input<Fused, RBias, StoreSum>(w, j, L);
       a[u] = simd::fma(v, v, a[u]);
     }
     if (j < n) {
-      const V v = input<Fused, RBias, StoreSum>(p, w, j, static_cast<int>(n - j));  // other lanes 0
+      const V v = input<Fused, RBias, StoreSum>(w, j, static_cast<int>(n - j));  // other lanes 0
       a[U - 1] = simd::fma(v, v, a[U - 1]);
     }
     return simd::reduce_add((a[0] + a[1]) + (a[2] + a[3]));
@@ -171,7 +174,7 @@ struct norm_generic {
 
   /// One LayerNorm row: both passes.
   template <bool Fused, bool RBias, bool Bias, bool Stream>
-  static FUSEDOPS_INLINE void ln_row(const norm_problem& p, const row& w, index_t r) noexcept {
+  static FUSEDOPS_INLINE void ln_row(const norm_problem& p, const row w, index_t r) noexcept {
     float k, s1, s2;
     ln_moments<Fused, RBias, Fused && !Stream>(p, w, k, s1, s2);
     // The row's scalar tail is a dependency chain between the two passes: kept in float (sqrtss
@@ -188,25 +191,28 @@ struct norm_generic {
     // is exact for rows with a large mean (Sterbenz), so (v - mean) keeps the fp32 resolution of
     // the spread, not of the mean.
     const V kv(k), rv(rstd), ndr(-(d * rstd));
-    output_pass<Fused, RBias, Stream>(p, w, [&](const V& v, index_t j, int cnt) {
+    const float* const scale = p.scale;
+    const float* const bias = p.bias;
+    output_pass<Fused, RBias, Stream>(p, w, [=](const V& v, index_t j, int cnt) {
       const V t = simd::fma(v - kv, rv, ndr);
       if (cnt == L) {
-        const V g = simd::load<V>(p.scale + j);
-        return Bias ? simd::fma(t, g, simd::load<V>(p.bias + j)) : t * g;
+        const V g = simd::load<V>(scale + j);
+        return Bias ? simd::fma(t, g, simd::load<V>(bias + j)) : t * g;
       }
-      const V g = simd::load_partial<V>(p.scale + j, cnt);
-      return Bias ? simd::fma(t, g, simd::load_partial<V>(p.bias + j, cnt)) : t * g;
+      const V g = simd::load_partial<V>(scale + j, cnt);
+      return Bias ? simd::fma(t, g, simd::load_partial<V>(bias + j, cnt)) : t * g;
     });
   }
 
   /// One RMSNorm row: both passes.
   template <bool Fused, bool RBias, bool Stream>
-  static FUSEDOPS_INLINE void rms_row(const norm_problem& p, const row& w) noexcept {
+  static FUSEDOPS_INLINE void rms_row(const norm_problem& p, const row w) noexcept {
     const float s2 = rms_moment < Fused, RBias, Fused && !Stream > (p, w);
     const float rstd = 1.0f / std::sqrt(s2 / static_cast<float>(p.hidden) + p.epsilon);
     const V rv(rstd);
-    output_pass<Fused, RBias, Stream>(p, w, [&](const V& v, index_t j, int cnt) {
-      const V g = cnt == L ? simd::load<V>(p.scale + j) : simd::load_partial<V>(p.scale + j, cnt);
+    const float* const scale = p.scale;
+    output_pass<Fused, RBias, Stream>(p, w, [=](const V& v, index_t j, int cnt) {
+      const V g = cnt == L ? simd::load<V>(scale + j) : simd::load_partial<V>(scale + j, cnt);
       return (v * rv) * g;
     });
   }
@@ -220,7 +226,7 @@ struct norm_generic {
       for (index_t r = r0; r < r1; ++r) {
         index_t off[4];
         p.rows.offsets(r, off);
-        const row w{p.x + off[0], p.residual ? p.residual + off[2] : nullptr,
+        const row w{p.x + off[0], p.residual ? p.residual + off[2] : nullptr, p.residual_bias,
                     p.sum ? p.sum + off[3] : nullptr, p.y + off[1]};
         fn(w, r);
       }
@@ -232,19 +238,19 @@ struct norm_generic {
   static void ln_all(const norm_problem& p, const threading& threads) {
     if (p.stream)
       for_rows<true>(p, threads,
-                     [&](const row& w, index_t r) { ln_row<Fused, RBias, Bias, true>(p, w, r); });
+                     [&](const row w, index_t r) { ln_row<Fused, RBias, Bias, true>(p, w, r); });
     else
       for_rows<false>(p, threads,
-                      [&](const row& w, index_t r) { ln_row<Fused, RBias, Bias, false>(p, w, r); });
+                      [&](const row w, index_t r) { ln_row<Fused, RBias, Bias, false>(p, w, r); });
   }
 
   template <bool Fused, bool RBias>
   static void rms_all(const norm_problem& p, const threading& threads) {
     if (p.stream)
-      for_rows<true>(p, threads, [&](const row& w, index_t) { rms_row<Fused, RBias, true>(p, w); });
+      for_rows<true>(p, threads, [&](const row w, index_t) { rms_row<Fused, RBias, true>(p, w); });
     else
       for_rows<false>(p, threads,
-                      [&](const row& w, index_t) { rms_row<Fused, RBias, false>(p, w); });
+                      [&](const row w, index_t) { rms_row<Fused, RBias, false>(p, w); });
   }
 
   /// LayerNorm / add_layer_norm over a checked problem.
