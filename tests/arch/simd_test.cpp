@@ -197,6 +197,27 @@ TEST_CASE_TEMPLATE_DEFINE("simd transpose of a lanes x lanes block", B, simd_tra
 }
 TEST_CASE_TEMPLATE_APPLY(simd_transpose_id, fusedops::test::compiled_backends_tuple);
 
+TEST_CASE_TEMPLATE_DEFINE("simd swap_pairs / spread_lower_half / spread_upper_half", B,
+                          simd_pairs_id) {
+  using V = simd::vec_t<float, B>;
+  constexpr int L = simd::lanes<V>;
+  lanes_array<V> in{};
+  for (int i = 0; i < L; ++i) in[std::size_t(i)] = 10.f * float(i) + 0.25f;
+  in[1] = std::numeric_limits<float>::quiet_NaN();  // bit patterns move unchanged
+  in[0] = -0.f;
+  const auto swapped = to_array(simd::swap_pairs(from_array<V>(in)));
+  const auto spread = to_array(simd::spread_lower_half(from_array<V>(in)));
+  const auto spread_hi = to_array(simd::spread_upper_half(from_array<V>(in)));
+  int wrong = 0;
+  for (int i = 0; i < L; ++i) {
+    wrong += same_bits(swapped[std::size_t(i)], in[std::size_t(i ^ 1)]) ? 0 : 1;
+    wrong += same_bits(spread[std::size_t(i)], in[std::size_t(i / 2)]) ? 0 : 1;
+    wrong += same_bits(spread_hi[std::size_t(i)], in[std::size_t(L / 2 + i / 2)]) ? 0 : 1;
+  }
+  CHECK(wrong == 0);
+}
+TEST_CASE_TEMPLATE_APPLY(simd_pairs_id, fusedops::test::compiled_backends_tuple);
+
 TEST_CASE_TEMPLATE_DEFINE("simd broadcast, arithmetic, fma, select", B, simd_arith_id) {
   using V = simd::vec_t<float, B>;
   constexpr int L = simd::lanes<V>;

@@ -22,6 +22,9 @@
 //                             width, with + - & | ^ and << >> by a constant) and back
 //   reduce_add / reduce_max   horizontal sum / NaN-propagating max
 //   transpose(r)              the lanes × lanes block held in r[0..lanes) transposed in place
+//   swap_pairs(a)             neighbouring lanes exchanged: [a1, a0, a3, a2, ...]
+//   spread_lower_half(a)      the lower half's lanes, each twice: [a0, a0, a1, a1, ...]
+//   spread_upper_half(a)      the upper half's lanes, each twice
 // and, written once over these primitives for every backend (arch/vector_math.hpp):
 //   exp, expm1, tanh, sigmoid, erf
 // This finite list is what keeps kernels portable to every backend (and later to CUDA).
@@ -164,6 +167,21 @@ FUSEDOPS_INLINE auto reduce_max(const V& a) noexcept {
 template <class V>
 FUSEDOPS_INLINE void transpose(V (&r)[lanes<V>]) noexcept {
   vec_ops<V>::transpose(r);
+}
+/// [a1, a0, a3, a2, ...]: every pair of neighbouring lanes swapped.
+template <class V>
+FUSEDOPS_INLINE V swap_pairs(const V& a) noexcept {
+  return vec_ops<V>::swap_pairs(a);
+}
+/// [a0, a0, a1, a1, ...]: each lane of the lower half, twice.
+template <class V>
+FUSEDOPS_INLINE V spread_lower_half(const V& a) noexcept {
+  return vec_ops<V>::spread_lower_half(a);
+}
+/// [a(L/2), a(L/2), a(L/2+1), a(L/2+1), ...]: each lane of the upper half, twice.
+template <class V>
+FUSEDOPS_INLINE V spread_upper_half(const V& a) noexcept {
+  return vec_ops<V>::spread_upper_half(a);
 }
 
 }  // namespace fusedops::simd

@@ -173,6 +173,55 @@ struct vec_ops<xsimd::batch<T, A>> {
     for (std::size_t i = 1; i < V::size; ++i) m = fusedops::max_nan(m, lane[i]);
     return m;
   }
+  /// x86: the in-lane vpermilps and the cross-lane vpermps by hand (on AVX-512 in their all-lanes
+  /// masked forms, for the reason transpose gives); elsewhere xsimd's swizzle.
+  static FUSEDOPS_INLINE V swap_pairs(const V& a) noexcept {
+#if FUSEDOPS_HAS_AVX512
+    if constexpr (std::is_same_v<T, float> && V::size == 16)
+      return _mm512_mask_permute_ps(a, __mmask16(0xFFFF), a, 0xB1);
+#endif
+#if FUSEDOPS_HAS_AVX2
+    if constexpr (std::is_same_v<T, float> && V::size == 8) return _mm256_permute_ps(a, 0xB1);
+#endif
+    return xsimd::swizzle(a, xsimd::make_batch_constant<index_batch, swap_pairs_index>());
+  }
+  static FUSEDOPS_INLINE V spread_lower_half(const V& a) noexcept {
+#if FUSEDOPS_HAS_AVX512
+    if constexpr (std::is_same_v<T, float> && V::size == 16)
+      return _mm512_mask_permutexvar_ps(
+          a, __mmask16(0xFFFF), _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0), a);
+#endif
+#if FUSEDOPS_HAS_AVX2
+    if constexpr (std::is_same_v<T, float> && V::size == 8)
+      return _mm256_permutevar8x32_ps(a, _mm256_set_epi32(3, 3, 2, 2, 1, 1, 0, 0));
+#endif
+    return xsimd::swizzle(a, xsimd::make_batch_constant<index_batch, spread_lower_half_index>());
+  }
+  static FUSEDOPS_INLINE V spread_upper_half(const V& a) noexcept {
+#if FUSEDOPS_HAS_AVX512
+    if constexpr (std::is_same_v<T, float> && V::size == 16)
+      return _mm512_mask_permutexvar_ps(
+          a, __mmask16(0xFFFF),
+          _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8), a);
+#endif
+#if FUSEDOPS_HAS_AVX2
+    if constexpr (std::is_same_v<T, float> && V::size == 8)
+      return _mm256_permutevar8x32_ps(a, _mm256_set_epi32(7, 7, 6, 6, 5, 5, 4, 4));
+#endif
+    return xsimd::swizzle(a, xsimd::make_batch_constant<index_batch, spread_upper_half_index>());
+  }
+
+ private:
+  using index_batch = xsimd::batch<bits_element<T>, A>;
+  struct swap_pairs_index {
+    static constexpr unsigned get(unsigned i, unsigned) { return i ^ 1u; }
+  };
+  struct spread_lower_half_index {
+    static constexpr unsigned get(unsigned i, unsigned) { return i / 2; }
+  };
+  struct spread_upper_half_index {
+    static constexpr unsigned get(unsigned i, unsigned n) { return n / 2 + i / 2; }
+  };
 };
 
 }  // namespace fusedops::simd

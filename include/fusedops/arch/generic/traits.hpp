@@ -91,6 +91,21 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
     for (int i = 1; i < N; ++i) m = fusedops::max_nan(m, a.v[i]);
     return m;
   }
+  static FUSEDOPS_INLINE V swap_pairs(const V& a) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = a.v[i ^ 1];
+    return r;
+  }
+  static FUSEDOPS_INLINE V spread_lower_half(const V& a) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = a.v[i / 2];
+    return r;
+  }
+  static FUSEDOPS_INLINE V spread_upper_half(const V& a) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = a.v[N / 2 + i / 2];
+    return r;
+  }
 };
 
 }  // namespace fusedops::simd

@@ -44,20 +44,43 @@ struct rotary_embedding_generic {
     }
   }
 
+  /// Pairs (a, b) = (x[2i], x[2i+1]) become (a·c_i - b·s_i, b·c_i + a·s_i): y = x·c' + swap(x)·s'
+  /// with c' = [c_i, c_i], s' = [-s_i, s_i], lane by lane the arithmetic of rotate_half.
   static FUSEDOPS_INLINE void interleaved(const float* x, float* y, const float* c, const float* s,
                                           index_t half) noexcept {
-    for (index_t i = 0; i < half; ++i) {
-      const float a = x[2 * i], b = x[2 * i + 1];
-      y[2 * i] = a * c[i] - b * s[i];
-      y[2 * i + 1] = b * c[i] + a * s[i];
+    static_assert(L % 2 == 0 && L <= 16, "pairs of lanes; the sign table holds 16");
+    alignas(64) static constexpr float minus_plus[16] = {-1, 1, -1, 1, -1, 1, -1, 1,
+                                                         -1, 1, -1, 1, -1, 1, -1, 1};
+    const V sign = simd::load<V>(minus_plus);
+    const auto rotate = [&](const V& v, const V& cv, const V& sv) {
+      return simd::fma(v, cv, simd::swap_pairs(v) * (sv * sign));
+    };
+    index_t i = 0;
+    for (; i + L <= half; i += L) {  // L pairs: one vector of c and s, two of x and y
+      const V cf = simd::load<V>(c + i), sf = simd::load<V>(s + i);
+      const V v0 = simd::load<V>(x + 2 * i), v1 = simd::load<V>(x + 2 * i + L);
+      simd::store(y + 2 * i, rotate(v0, simd::spread_lower_half(cf), simd::spread_lower_half(sf)));
+      simd::store(y + 2 * i + L,
+                  rotate(v1, simd::spread_upper_half(cf), simd::spread_upper_half(sf)));
+    }
+    for (; i < half; i += L / 2) {  // the rest, L/2 pairs (one vector of x) at a time
+      const int n = static_cast<int>(std::min<index_t>(L / 2, half - i));
+      const V cv = simd::spread_lower_half(simd::load_partial<V>(c + i, n));
+      const V sv = simd::spread_lower_half(simd::load_partial<V>(s + i, n));
+      simd::store_partial(y + 2 * i, rotate(simd::load_partial<V>(x + 2 * i, 2 * n), cv, sv),
+                          2 * n);
     }
   }
 
-  static void run(const rope_problem& p, const threading& threads) {
-    const index_t tokens = p.batch * p.seq, half = p.rot / 2;
-    const index_t per_token = std::max<index_t>(1, p.heads * p.head_size);
+  static void run(const rope_problem& problem, const threading& threads) {
+    const index_t tokens = problem.batch * problem.seq;
+    const index_t per_token = std::max<index_t>(1, problem.heads * problem.head_size);
     const index_t grain = std::max<index_t>(1, index_t{16384} / per_token);
     parallel_for(threads, tokens, grain, [&](index_t t0, index_t t1) {
+      // A local copy: the vector stores may alias anything, so fields read through the reference
+      // would be reloaded after every store of the head loop.
+      const rope_problem p = problem;
+      const index_t half = p.rot / 2;
       for (index_t t = t0; t < t1; ++t) {
         const index_t b = t / p.seq, s = t % p.seq;
         index_t pos = 0;
