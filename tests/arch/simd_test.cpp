@@ -218,6 +218,29 @@ TEST_CASE_TEMPLATE_DEFINE("simd swap_pairs / spread_lower_half / spread_upper_ha
 }
 TEST_CASE_TEMPLATE_APPLY(simd_pairs_id, fusedops::test::compiled_backends_tuple);
 
+TEST_CASE_TEMPLATE_DEFINE("simd scalef where the backend has it", B, simd_scalef_id) {
+  using V = simd::vec_t<float, B>;
+  if constexpr (simd::has_scalef<V>) {
+    constexpr int L = simd::lanes<V>;
+    // p · 2^n exactly in the normal range, rounded once into the denormals, 0 and +inf beyond.
+    const float ps[] = {1.5f, -1.25f, 1.9999999f, 1.0f};
+    const float ns[] = {0.f, 10.f, -126.f, -140.f, -150.f, -200.f, 127.f, 128.f, 300.f, -1.f};
+    int wrong = 0;
+    for (float p : ps)
+      for (float n : ns) {
+        const float got = to_array(simd::scalef(V(p), V(n)))[std::size_t(L - 1)];
+        const float want = static_cast<float>(std::ldexp(double(p), int(n)));
+        if (!same_bits(got, want) && ++wrong <= 3)
+          MESSAGE("scalef(" << p << ", " << n << ") = " << got << ", want " << want);
+      }
+    CHECK(wrong == 0);
+    CHECK(std::isnan(to_array(simd::scalef(V(std::numeric_limits<float>::quiet_NaN()), V(3.f)))[0]));
+  } else {
+    MESSAGE(B::name << ": no scalef (exp uses the exponent-bit path)");
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(simd_scalef_id, fusedops::test::compiled_backends_tuple);
+
 TEST_CASE_TEMPLATE_DEFINE("simd broadcast, arithmetic, fma, select", B, simd_arith_id) {
   using V = simd::vec_t<float, B>;
   constexpr int L = simd::lanes<V>;

@@ -18,6 +18,7 @@
 //   abs, sqrt, div            element-wise math, correctly rounded (IEEE); use div(a, b) rather
 //                             than a / b, which xsimd 8.1 computes approximately on neon64
 //   any<V>(mask)              whether any lane of a comparison is true
+//   scalef(p, n)              p · 2^n with IEEE overflow / underflow, where has_scalef<V> (AVX-512)
 //   as_bits / from_bits       the lanes' bit patterns as bits_t<V> (unsigned integers of the same
 //                             width, with + - & | ^ and << >> by a constant) and back
 //   reduce_add / reduce_max   horizontal sum / NaN-propagating max
@@ -148,6 +149,13 @@ FUSEDOPS_INLINE bits_t<V> as_bits(const V& a) noexcept {
 template <class V>
 FUSEDOPS_INLINE V from_bits(const bits_t<V>& a) noexcept {
   return vec_ops<V>::from_bits(a);
+}
+/// Whether the backend computes p · 2^n (n integral) in one instruction: simd::scalef.
+template <class V>
+inline constexpr bool has_scalef = vec_ops<V>::has_scalef;
+template <class V>
+FUSEDOPS_INLINE V scalef(const V& p, const V& n) noexcept {
+  return vec_ops<V>::scalef(p, n);
 }
 /// True when any lane of `m` (a comparison of V's) is set.
 template <class V>

@@ -92,6 +92,17 @@ struct vec_ops<xsimd::batch<T, A>> {
   static FUSEDOPS_INLINE bits as_bits(const V& a) noexcept { return xsimd::bitwise_cast<bits>(a); }
   static FUSEDOPS_INLINE V from_bits(const bits& a) noexcept { return xsimd::bitwise_cast<V>(a); }
   static FUSEDOPS_INLINE bool any(const mask& m) noexcept { return xsimd::any(m); }
+  /// p · 2^n in one instruction (AVX-512 vscalefps; n integral), with IEEE overflow, underflow
+  /// and denormal results; only where has_scalef.
+#if FUSEDOPS_HAS_AVX512
+  static constexpr bool has_scalef = std::is_same_v<T, float> && V::size == 16;
+  static FUSEDOPS_INLINE V scalef(const V& p, const V& n) noexcept {
+    static_assert(has_scalef, "scalef: AVX-512 fp32 only");
+    return _mm512_mask_scalef_ps(p, __mmask16(0xFFFF), p, n);  // all-lanes form: see transpose
+  }
+#else
+  static constexpr bool has_scalef = false;
+#endif
   static FUSEDOPS_INLINE T reduce_add(const V& a) noexcept { return xsimd::hadd(a); }
   /// Transposes the lanes × lanes block whose rows are r[0..lanes): afterwards r[j] holds
   /// element j of every former row. x86 unpack/shuffle instructions work within 128-bit lanes

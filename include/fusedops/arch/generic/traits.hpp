@@ -72,6 +72,7 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
     std::memcpy(r.v, a.v, sizeof r.v);
     return r;
   }
+  static constexpr bool has_scalef = false;
   static FUSEDOPS_INLINE bool any(const mask& m) noexcept {
     bool r = false;
     for (int i = 0; i < N; ++i) r = r || m.v[i];
