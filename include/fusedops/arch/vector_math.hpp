@@ -55,6 +55,22 @@ struct exp_reduction {
   static constexpr float ln2_lo = 0x1.7f7d1cp-20f;
 };
 
+/// r = x - n·ln2 in two steps (Cody-Waite), exact enough for |n| < 2^8.
+template <class V>
+FUSEDOPS_INLINE V exp_remainder(const V& x, const V& n) noexcept {
+  const V r = simd::fma(n, V(-exp_reduction::ln2_hi), x);
+  return simd::fma(n, V(-exp_reduction::ln2_lo), r);
+}
+
+/// q(r) ~ (e^r - 1) / r on |r| <= ln2/2, so that e^r = 1 + r·q(r).
+template <class V>
+FUSEDOPS_INLINE V exp_quotient(const V& r) noexcept {
+  V q = simd::fma(V(0x1.0fa834p-7f), r, V(0x1.573a54p-5f));
+  q = simd::fma(q, r, V(0x1.555a6ap-3f));
+  q = simd::fma(q, r, V(0x1.fffdc6p-2f));
+  return simd::fma(q, r, V(0x1.fffff6p-1f));
+}
+
 template <class V>
 FUSEDOPS_INLINE V exp_special_case(const V& poly, const V& n, const bits_t<V>& e,
                                    const V& r0) noexcept {
@@ -89,24 +105,13 @@ FUSEDOPS_INLINE V exp(const V& x) noexcept {
     const V lo(-104.f), hi(89.f);
     const V xc = simd::select(x > hi, hi, simd::select(x < lo, lo, x));
     const V n = simd::fma(xc, V(K::log2e), V(K::shift)) - V(K::shift);
-    V r = simd::fma(n, V(-K::ln2_hi), xc);
-    r = simd::fma(n, V(-K::ln2_lo), r);
-    V q = simd::fma(V(0x1.0fa834p-7f), r, V(0x1.573a54p-5f));
-    q = simd::fma(q, r, V(0x1.555a6ap-3f));
-    q = simd::fma(q, r, V(0x1.fffdc6p-2f));
-    q = simd::fma(q, r, V(0x1.fffff6p-1f));
-    return simd::scalef(simd::fma(q, r, V(1.f)), n);
+    const V r = detail::exp_remainder(xc, n);
+    return simd::scalef(simd::fma(detail::exp_quotient(r), r, V(1.f)), n);
   }
   const V shifted = simd::fma(x, V(K::log2e), V(K::shift));
   const V n = shifted - V(K::shift);
-  V r = simd::fma(n, V(-K::ln2_hi), x);
-  r = simd::fma(n, V(-K::ln2_lo), r);
-  // q(r) ~ (e^r - 1) / r; e^r = 1 + r·q(r).
-  V q = simd::fma(V(0x1.0fa834p-7f), r, V(0x1.573a54p-5f));
-  q = simd::fma(q, r, V(0x1.555a6ap-3f));
-  q = simd::fma(q, r, V(0x1.fffdc6p-2f));
-  q = simd::fma(q, r, V(0x1.fffff6p-1f));
-  const V poly = q * r;
+  const V r = detail::exp_remainder(x, n);
+  const V poly = detail::exp_quotient(r) * r;
   const U e = simd::as_bits(shifted) * U(1u << 23);
   const V scale = simd::from_bits<V>(e + U(0x3f800000u));  // 2^n for |n| <= 126
   const V r0 = simd::fma(poly, scale, scale);
@@ -126,8 +131,7 @@ FUSEDOPS_INLINE V expm1(const V& x) noexcept {
   using U = bits_t<V>;
   const V shifted = simd::fma(x, V(K::log2e), V(K::shift));
   const V n = shifted - V(K::shift);
-  V r = simd::fma(n, V(-K::ln2_hi), x);
-  r = simd::fma(n, V(-K::ln2_lo), r);
+  const V r = detail::exp_remainder(x, n);
   V p = simd::fma(V(0x1.6bec08p-10f), r, V(0x1.122768p-7f));
   p = simd::fma(p, r, V(0x1.555674p-5f));
   p = simd::fma(p, r, V(0x1.5554b0p-3f));
