@@ -43,9 +43,9 @@ inline constexpr S max_finite = S(3.402823466e+38F);
 template <>
 inline constexpr double max_finite<double> = 1.7976931348623157e+308;
 
-/// Where `overflowed` holds, a zero with the sign of x; elsewhere r. The functors written as a
-/// quotient x / d give inf / inf = NaN for an infinite x whose d overflowed; their limit there is
-/// the zero that a large finite x already gets from x / d (-0 below zero).
+/// Where d overflowed to +inf, a zero with the sign of x; elsewhere r. The functors written as a
+/// quotient r = x / d give inf / inf = NaN for an infinite x whose d overflowed; their limit there
+/// is the zero that a large finite x already gets from x / d (-0 below zero).
 template <class V>
 FUSEDOPS_HOST_DEVICE V signed_zero_where_overflowed(V d, V x, V r) noexcept {
   using S = element_t<V>;
