@@ -70,15 +70,25 @@ FUSEDOPS_INLINE bool stream_aligned(const T* p) noexcept {
 }
 
 /// Loads p[0..n) (0 <= n <= lanes); the remaining lanes are 0. Never reads past p[n-1].
+/// Backends with masked loads and stores (AVX-512) use them; the others go through a buffer on
+/// the stack (whose wide reload after narrow stores costs a store-forwarding stall).
 template <class V, class T>
 FUSEDOPS_INLINE V load_partial(const T* p, int n) noexcept {
-  alignas(64) T buf[lanes<V>] = {};
-  std::copy(p, p + n, buf);
-  return vec_ops<V>::load(buf);
+  if constexpr (vec_ops<V>::has_masked_memory) {
+    return vec_ops<V>::load_partial(p, n);
+  } else {
+    alignas(64) T buf[lanes<V>] = {};
+    std::copy(p, p + n, buf);
+    return vec_ops<V>::load(buf);
+  }
 }
 /// Stores the first n lanes of x to p[0..n). Never writes past p[n-1].
 template <class V, class T>
 FUSEDOPS_INLINE void store_partial(T* p, const V& x, int n) noexcept {
+  if constexpr (vec_ops<V>::has_masked_memory) {
+    vec_ops<V>::store_partial(p, x, n);
+    return;
+  }
   alignas(64) T buf[lanes<V>];
   vec_ops<V>::store(buf, x);
   std::copy(buf, buf + n, p);

@@ -45,6 +45,22 @@ struct vec_ops<xsimd::batch<T, A>> {
 
   static FUSEDOPS_INLINE V load(const T* p) noexcept { return V::load_unaligned(p); }
   static FUSEDOPS_INLINE void store(T* p, const V& x) noexcept { x.store_unaligned(p); }
+  /// The first n lanes (0 <= n <= lanes) with AVX-512 masked moves: the masked-off lanes are not
+  /// accessed (no fault past the end) and load as 0.
+#if FUSEDOPS_HAS_AVX512
+  static constexpr bool has_masked_memory = std::is_same_v<T, float> && V::size == 16;
+  static FUSEDOPS_INLINE __mmask16 first_lanes(int n) noexcept {
+    return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
+  }
+  static FUSEDOPS_INLINE V load_partial(const T* p, int n) noexcept {
+    return _mm512_maskz_loadu_ps(first_lanes(n), p);
+  }
+  static FUSEDOPS_INLINE void store_partial(T* p, const V& x, int n) noexcept {
+    _mm512_mask_storeu_ps(p, first_lanes(n), x);
+  }
+#else
+  static constexpr bool has_masked_memory = false;
+#endif
   /// Non-temporal store of a whole vector to p aligned to sizeof(V) (x86: movntps; elsewhere,
   /// and for other element types, a plain aligned store).
   static FUSEDOPS_INLINE void stream(T* p, const V& x) noexcept {

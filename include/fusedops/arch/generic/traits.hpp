@@ -73,6 +73,7 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
     return r;
   }
   static constexpr bool has_scalef = false;
+  static constexpr bool has_masked_memory = false;
   static FUSEDOPS_INLINE bool any(const mask& m) noexcept {
     bool r = false;
     for (int i = 0; i < N; ++i) r = r || m.v[i];
