@@ -501,3 +501,45 @@ TEST_CASE_TEMPLATE_DEFINE("simd reduce_add / reduce_max", B, simd_reduce_id) {
   }
 }
 TEST_CASE_TEMPLATE_APPLY(simd_reduce_id, fusedops::test::compiled_backends_tuple);
+
+TEST_CASE_TEMPLATE_DEFINE("simd reduce_add_each: lane i sums vector i; keep_in_register", B,
+                          simd_reduce_each_id) {
+  using V = simd::vec_t<float, B>;
+  constexpr int L = simd::lanes<V>;
+  // Distinct small integers (exact sums in any order), so every lane names its vector: a
+  // permuted lane order (xsimd 8.1's AVX-512 haddp) cannot pass.
+  V r[L];
+  lanes_array<V> want{};
+  for (int i = 0; i < L; ++i) {
+    lanes_array<V> row{};
+    for (int j = 0; j < L; ++j) row[std::size_t(j)] = float(1000 * i + 7 * j + (i * j) % 5);
+    for (int j = 0; j < L; ++j) want[std::size_t(i)] += row[std::size_t(j)];
+    r[i] = from_array<V>(row);
+    simd::keep_in_register(r[i]);  // a barrier only: the value is unchanged
+    CHECK(to_array(r[i])[std::size_t(L - 1)] == row[std::size_t(L - 1)]);
+  }
+  const auto sums = to_array(simd::reduce_add_each(r));
+  int wrong = 0;
+  for (int i = 0; i < L; ++i) wrong += sums[std::size_t(i)] == want[std::size_t(i)] ? 0 : 1;
+  CHECK(wrong == 0);
+  // A NaN in one vector and an infinity in another stay in their lanes.
+  for (int pos = 0; pos < L; ++pos) {
+    CAPTURE(pos);
+    V x[L];
+    for (int i = 0; i < L; ++i) x[i] = r[i];
+    lanes_array<V> bad = to_array(x[pos]);
+    bad[std::size_t((pos * 3) % L)] = qnan;
+    x[pos] = from_array<V>(bad);
+    const int other = (pos + 1) % L;
+    lanes_array<V> big = to_array(x[other]);
+    big[0] = inf;
+    if (other != pos) x[other] = from_array<V>(big);
+    const auto got = to_array(simd::reduce_add_each(x));
+    for (int i = 0; i < L; ++i) {
+      if (i == pos) CHECK(std::isnan(got[std::size_t(i)]));
+      else if (i == other) CHECK(got[std::size_t(i)] == inf);
+      else CHECK(got[std::size_t(i)] == want[std::size_t(i)]);
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(simd_reduce_each_id, fusedops::test::compiled_backends_tuple);

@@ -22,6 +22,10 @@
 //   as_bits / from_bits       the lanes' bit patterns as bits_t<V> (unsigned integers of the same
 //                             width, with + - & | ^ and << >> by a constant) and back
 //   reduce_add / reduce_max   horizontal sum / NaN-propagating max
+//   reduce_add_each(r)        lane i = reduce_add(r[i]) for lanes vectors r: one shuffle tree
+//                             instead of lanes separate horizontal sums
+//   keep_in_register(x)       no operation; stops the compiler re-reading x from memory at
+//                             each use (see below)
 //   transpose(r)              the lanes × lanes block held in r[0..lanes) transposed in place
 //   swap_pairs(a)             neighbouring lanes exchanged: [a1, a0, a3, a2, ...]
 //   spread_lower_half(a)      the lower half's lanes, each twice: [a0, a0, a1, a1, ...]
@@ -179,6 +183,19 @@ FUSEDOPS_INLINE auto reduce_add(const V& a) noexcept {
 template <class V>
 FUSEDOPS_INLINE auto reduce_max(const V& a) noexcept {
   return vec_ops<V>::reduce_max(a);
+}
+/// Lane i of the result is the sum of r[i]'s lanes.
+template <class V>
+FUSEDOPS_INLINE V reduce_add_each(const V (&r)[lanes<V>]) noexcept {
+  return vec_ops<V>::reduce_add_each(r);
+}
+/// Holds x in a register from here on. Why: GCC folds a vector load into every FMA that uses the
+/// loaded value, so a vector feeding k FMAs is read from L1 k times; kernels whose loads already
+/// compete with their FMAs for the load ports (decode attention) pin such vectors. A compiler
+/// barrier on the value only: no instruction is emitted.
+template <class V>
+FUSEDOPS_INLINE void keep_in_register(V& x) noexcept {
+  vec_ops<V>::keep_in_register(x);
 }
 /// Transposes the lanes<V> × lanes<V> block whose rows are r: afterwards r[j] holds element j of
 /// every former row (r[j][i] = old r[i][j]).

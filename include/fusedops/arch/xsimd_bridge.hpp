@@ -120,6 +120,57 @@ struct vec_ops<xsimd::batch<T, A>> {
   static constexpr bool has_scalef = false;
 #endif
   static FUSEDOPS_INLINE T reduce_add(const V& a) noexcept { return xsimd::hadd(a); }
+  /// Lane i = sum of r[i]. xsimd 8.1's haddp does this on AVX2 and NEON but returns the sums in
+  /// a permuted lane order on AVX-512, which gets its own tree here: halves, quarters, pairs,
+  /// then single lanes of two vectors folded into one per step (15 adds, 30 shuffles).
+  static FUSEDOPS_INLINE V reduce_add_each(const V (&r)[V::size]) noexcept {
+#if FUSEDOPS_HAS_AVX512
+    if constexpr (std::is_same_v<T, float> && V::size == 16) {
+      constexpr __mmask16 all = 0xFFFF;  // the all-lanes masked forms: see transpose
+      auto fold = [](__m512 a, __m512 b, auto lo, auto hi) { return _mm512_add_ps(lo(a, b), hi(a, b)); };
+      // 1: s[i] = 256-bit halves of r[i] (lanes 0-7) and r[i + 8] (lanes 8-15) added.
+      __m512 s[8];
+      for (int i = 0; i < 8; ++i)
+        s[i] = fold(r[i], r[i + 8],
+                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, all, a, b, 0x44); },
+                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, all, a, b, 0xEE); });
+      // 2: 128-bit block q of u[i] holds 4 partial sums of r[i], r[i + 8], r[i + 4], r[i + 12].
+      __m512 u[4];
+      for (int i = 0; i < 4; ++i)
+        u[i] = fold(s[i], s[i + 4],
+                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, all, a, b, 0x88); },
+                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, all, a, b, 0xDD); });
+      // 3-4: within each block, pairs of u[i] and u[i + 2], then single lanes of w[0] and w[1].
+      __m512 w[2];
+      for (int i = 0; i < 2; ++i)
+        w[i] = fold(u[i], u[i + 2],
+                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, all, a, b, 0x44); },
+                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, all, a, b, 0xEE); });
+      const __m512 t = fold(w[0], w[1],
+                            [](__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, all, a, b, 0x88); },
+                            [](__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, all, a, b, 0xDD); });
+      // Lane 4q + k of t is the sum of r[order[4q + k]]: put each back in its lane.
+      return _mm512_mask_permutexvar_ps(
+          t, all, _mm512_set_epi32(15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0), t);
+    }
+#endif
+    return xsimd::haddp(r);
+  }
+  /// An empty asm statement that takes and returns x in a vector register ("v": any x86 SIMD
+  /// register, EVEX ones included; "w": an AArch64 SIMD register).
+  static FUSEDOPS_INLINE void keep_in_register(V& x) noexcept {
+#if defined(__GNUC__) && FUSEDOPS_ARCH_X86_64
+    typename V::register_type r = x;
+    __asm__("" : "+v"(r));
+    x = r;
+#elif defined(__GNUC__) && FUSEDOPS_ARCH_AARCH64
+    typename V::register_type r = x;
+    __asm__("" : "+w"(r));
+    x = r;
+#else
+    static_cast<void>(x);
+#endif
+  }
   /// Transposes the lanes × lanes block whose rows are r[0..lanes): afterwards r[j] holds
   /// element j of every former row. x86 unpack/shuffle instructions work within 128-bit lanes
   /// (as does xsimd 8.1's zip_lo/zip_hi there), so each width gets its own sequence.

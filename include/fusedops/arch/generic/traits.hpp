@@ -84,6 +84,12 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
     for (int i = 1; i < N; ++i) s += a.v[i];
     return s;
   }
+  static FUSEDOPS_INLINE V reduce_add_each(const V (&r)[N]) noexcept {
+    V s;
+    for (int i = 0; i < N; ++i) s.v[i] = reduce_add(r[i]);
+    return s;
+  }
+  static FUSEDOPS_INLINE void keep_in_register(V&) noexcept {}
   static FUSEDOPS_INLINE void transpose(V (&r)[N]) noexcept {
     for (int i = 0; i < N; ++i)
       for (int j = i + 1; j < N; ++j) std::swap(r[i].v[j], r[j].v[i]);

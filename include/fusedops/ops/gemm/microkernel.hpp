@@ -39,7 +39,10 @@ FUSEDOPS_INLINE void accumulate(V (&acc)[ROWS][VECS], index_t kc, const float* F
   constexpr int lanes = simd::lanes<V>;
   for (index_t k = 0; k < kc; ++k) {
     V bv[VECS];
-    unroll<VECS>([&](auto v) { bv[v] = simd::load<V>(b + v * lanes); });
+    unroll<VECS>([&](auto v) {
+      bv[v] = simd::load<V>(b + v * lanes);
+      if constexpr (ROWS > 1) simd::keep_in_register(bv[v]);  // else re-read once per row
+    });
     unroll<ROWS>([&](auto i) {
       const V ai = simd::broadcast<V>(PACKED_A ? a[i] : a[i * lda]);
       unroll<VECS>([&](auto v) { acc[i][v] = simd::fma(ai, bv[v], acc[i][v]); });
