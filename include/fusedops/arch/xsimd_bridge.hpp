@@ -8,6 +8,7 @@
 // returns its second operand when either is NaN).
 #pragma once
 
+#include <limits>
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
@@ -244,7 +245,27 @@ struct vec_ops<xsimd::batch<T, A>> {
       r[j] = V::load_aligned(col);
     }
   }
+  /// A NaN test on the whole vector, then the ISA's max tree (maxps-style instructions are not
+  /// NaN-propagating, hence the test first); the lane-by-lane loop elsewhere. The x86 trees stay
+  /// in registers: a stored vector re-read lane by lane stalls on store forwarding.
   static FUSEDOPS_INLINE T reduce_max(const V& a) noexcept {
+#if FUSEDOPS_HAS_AVX512 || FUSEDOPS_HAS_AVX2
+    if constexpr (std::is_same_v<T, float> && (V::size == 16 || V::size == 8)) {
+      if (xsimd::any(xsimd::isnan(a))) return std::numeric_limits<T>::quiet_NaN();
+      __m128 m;
+#if FUSEDOPS_HAS_AVX512
+      if constexpr (V::size == 16) {
+        const __m256 h = _mm256_max_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+        m = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+      }
+#endif
+      if constexpr (V::size == 8)
+        m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+      m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+      m = _mm_max_ss(m, _mm_movehdup_ps(m));
+      return _mm_cvtss_f32(m);
+    }
+#endif
     alignas(A::alignment()) T lane[V::size];
     a.store_aligned(lane);
     T m = lane[0];

@@ -242,14 +242,7 @@ FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r,
     simd::store(s + j * lanes, x);
     mx = simd::max_nan(mx, x);
   }
-  // Horizontal max: a NaN test on the vector, then a halving tree the compiler vectorises
-  // (reduce_max's lane-by-lane NaN-aware loop cost a quarter of the tile loop at D = 64).
-  if (simd::any<V>(mx != mx)) return std::numeric_limits<float>::quiet_NaN();
-  alignas(64) float buf[lanes];
-  simd::store(buf, mx);
-  for (int w = lanes / 2; w >= 1; w /= 2)
-    for (int t = 0; t < w; ++t) buf[t] = buf[t] > buf[t + w] ? buf[t] : buf[t + w];
-  return buf[0];
+  return simd::reduce_max(mx);
 }
 
 template <class B>
