@@ -317,7 +317,8 @@ TEST_CASE_TEMPLATE_DEFINE("simd broadcast, arithmetic, fma, select", B, simd_ari
 }
 TEST_CASE_TEMPLATE_APPLY(simd_arith_id, fusedops::test::compiled_backends_tuple);
 
-TEST_CASE_TEMPLATE_DEFINE("simd max_nan / min_nan propagate NaN", B, simd_minmax_id) {
+TEST_CASE_TEMPLATE_DEFINE("simd max_nan / min_nan propagate NaN; max_unchecked", B,
+                          simd_minmax_id) {
   using V = simd::vec_t<float, B>;
   // Every ordered pair from these values, packed lane by lane.
   const std::vector<float> vals = {qnan, -qnan, inf, -inf, 0.f, -0.f, 1.f, -2.5f, FLT_MAX, 1e-42f};
@@ -330,20 +331,26 @@ TEST_CASE_TEMPLATE_DEFINE("simd max_nan / min_nan propagate NaN", B, simd_minmax
     const V a = simd::load_partial<V>(as.data() + i, n),
             b = simd::load_partial<V>(bs.data() + i, n);
     const auto mx = to_array(simd::max_nan(a, b)), mn = to_array(simd::min_nan(a, b));
+    const auto mu = to_array(simd::max_unchecked(a, b));
     for (int k = 0; k < n; ++k) {
       const float x = as[i + std::size_t(k)], y = bs[i + std::size_t(k)];
       CAPTURE(x);
       CAPTURE(y);
       const float got_max = mx[std::size_t(k)], got_min = mn[std::size_t(k)];
+      const float got_unchecked = mu[std::size_t(k)];
       if (std::isnan(x) || std::isnan(y)) {
         CHECK(std::isnan(got_max));
         CHECK(std::isnan(got_min));
+        // max_unchecked: one of the operands, bit for bit (which one is the ISA's choice).
+        CHECK((same_bits(got_unchecked, x) || same_bits(got_unchecked, y)));
       } else if (x == y) {  // includes +0 / -0: either zero is a valid answer
         CHECK(got_max == x);
         CHECK(got_min == x);
+        CHECK(got_unchecked == x);
       } else {
         CHECK(got_max == std::max(x, y));
         CHECK(got_min == std::min(x, y));
+        CHECK(got_unchecked == std::max(x, y));
       }
     }
   }

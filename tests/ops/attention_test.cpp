@@ -306,6 +306,16 @@ TEST_CASE_TEMPLATE_DEFINE("attention: fully masked rows are zero, NaN propagates
     CHECK(run_case<Bk>(c, 13, false, false, true) == 0);
     c.causal = true;  // NaN key 0 is attended by every row, NaN value column 0 reaches all
     CHECK(run_case<Bk>(c, 14, false, true, true) == 0);
+    // Whole key blocks with no mask (the score rows that skip the modifiers and keep a running
+    // max that does not itself propagate NaN): GEMM tiles (33 rows) and decode (4 heads, 1 row).
+    config full;
+    full.b = 1, full.hq = 4, full.hkv = 1, full.sq = 33, full.skv = 256, full.dqk = 64,
+    full.dv = 64;
+    CHECK(run_case<Bk>(full, 15, true, false, false) == 0);
+    CHECK(run_case<Bk>(full, 16, false, true, false) == 0);
+    full.sq = 1;
+    CHECK(run_case<Bk>(full, 17, true, false, false) == 0);
+    CHECK(run_case<Bk>(full, 18, false, true, false) == 0);
     // The oracle's NaN rows are really NaN here (the comparison above treats NaN == NaN).
     tensor4 q2(1, 1, 1, 8, layout::bhsd), k2(1, 1, 3, 8, layout::bhsd), v2(1, 1, 3, 8, layout::bhsd),
         o2(1, 1, 1, 8, layout::bhsd);

@@ -15,6 +15,8 @@
 //   fma(a, b, c)              a * b + c
 //   select(mask, a, b)        lane-wise mask ? a : b
 //   max_nan / min_nan         NaN-propagating max / min
+//   max_unchecked(a, b)       the ISA's max: a NaN lane gives either operand (for callers that
+//                             meet NaN some other way)
 //   abs, sqrt, div            element-wise math, correctly rounded (IEEE); use div(a, b) rather
 //                             than a / b, which xsimd 8.1 computes approximately on neon64
 //   any<V>(mask)              whether any lane of a comparison is true
@@ -140,6 +142,12 @@ FUSEDOPS_INLINE V max_nan(const V& a, const V& b) noexcept {
 template <class V>
 FUSEDOPS_INLINE V min_nan(const V& a, const V& b) noexcept {
   return vec_ops<V>::min_nan(a, b);
+}
+/// max(a, b) in one instruction where a NaN lane may give either operand (x86 maxps returns b,
+/// NEON fmax NaN): for a running max whose caller gets NaN propagated by other means.
+template <class V>
+FUSEDOPS_INLINE V max_unchecked(const V& a, const V& b) noexcept {
+  return vec_ops<V>::max_unchecked(a, b);
 }
 template <class V>
 FUSEDOPS_INLINE V abs(const V& a) noexcept {

@@ -99,6 +99,9 @@ struct vec_ops<xsimd::batch<T, A>> {
   static FUSEDOPS_INLINE V min_nan(const V& a, const V& b) noexcept {
     return xsimd::select(xsimd::isnan(a) || xsimd::isnan(b), a + b, xsimd::min(a, b));
   }
+  static FUSEDOPS_INLINE V max_unchecked(const V& a, const V& b) noexcept {
+    return xsimd::max(a, b);
+  }
   static FUSEDOPS_INLINE V abs(const V& a) noexcept { return xsimd::abs(a); }
   static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return xsimd_sqrt<T, A>::apply(a); }
   static FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept {

@@ -57,6 +57,11 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
     for (int i = 0; i < N; ++i) r.v[i] = fusedops::min_nan(a.v[i], b.v[i]);
     return r;
   }
+  static FUSEDOPS_INLINE V max_unchecked(const V& a, const V& b) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = a.v[i] > b.v[i] ? a.v[i] : b.v[i];
+    return r;
+  }
   static FUSEDOPS_INLINE V abs(const V& a) noexcept { return map(a, [](T x) { return std::fabs(x); }); }
   static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return map(a, [](T x) { return std::sqrt(x); }); }
   static FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept { return a / b; }

@@ -200,12 +200,26 @@ struct row_mods {
 /// Applies the modifiers to row s[0, vecs·lanes) (n valid keys) in place; returns the row max.
 /// Order: softcap, ALiBi (if Alibi), mod (unless no_score_mod; called for the keys the structural
 /// bounds admit), float mask, boolean mask, structural bounds.
+/// The running max need not propagate NaN (max_unchecked, one instruction): a NaN score left in
+/// the row becomes a NaN probability, exp(NaN - m), and so reaches l and O whatever m is.
 template <class V, bool Alibi, class Mod>
 FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r,
                                 const Mod& mod) noexcept {
   constexpr int lanes = simd::lanes<V>;
-  const float* iota = key_offsets.v;
   const V ninf = simd::broadcast<V>(neg_inf);
+  const bool plain = !Alibi && std::is_same_v<Mod, no_score_mod> && !(r.softcap > 0.0f) &&
+                     r.fmask == nullptr && r.bmask == nullptr && !r.structural;
+  if (plain) {  // nothing to apply: the max only, and the row is not stored back
+    V m0 = ninf, m1 = ninf;
+    int j = 0;
+    for (; j + 2 <= vecs; j += 2) {
+      m0 = simd::max_unchecked(m0, simd::load<V>(s + j * lanes));
+      m1 = simd::max_unchecked(m1, simd::load<V>(s + (j + 1) * lanes));
+    }
+    if (j < vecs) m0 = simd::max_unchecked(m0, simd::load<V>(s + j * lanes));
+    return simd::reduce_max(simd::max_unchecked(m0, m1));
+  }
+  const float* iota = key_offsets.v;
   const V lo = simd::broadcast<V>(float(r.lo)), hi = simd::broadcast<V>(float(r.hi));
   V mx = ninf;
   for (int j = 0; j < vecs; ++j) {
@@ -240,7 +254,7 @@ FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r,
       x = simd::select(col >= hi, ninf, x);
     }
     simd::store(s + j * lanes, x);
-    mx = simd::max_nan(mx, x);
+    mx = simd::max_unchecked(mx, x);
   }
   return simd::reduce_max(mx);
 }
