@@ -93,11 +93,11 @@ template <class V, class T>
 FUSEDOPS_INLINE void store_partial(T* p, const V& x, int n) noexcept {
   if constexpr (vec_ops<V>::has_masked_memory) {
     vec_ops<V>::store_partial(p, x, n);
-    return;
+  } else {
+    alignas(64) T buf[lanes<V>];
+    vec_ops<V>::store(buf, x);
+    std::copy(buf, buf + n, p);
   }
-  alignas(64) T buf[lanes<V>];
-  vec_ops<V>::store(buf, x);
-  std::copy(buf, buf + n, p);
 }
 /// Loads p[0], p[stride], ..., p[(n-1)·stride] (n <= lanes; other lanes 0); stride 0 broadcasts
 /// p[0]. Contiguous full vectors take the plain load.

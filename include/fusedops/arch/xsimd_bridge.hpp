@@ -287,42 +287,37 @@ struct vec_ops<xsimd::batch<T, A>> {
 #endif
     return xsimd::swizzle(a, xsimd::make_batch_constant<index_batch, swap_pairs_index>());
   }
-  static FUSEDOPS_INLINE V spread_lower_half(const V& a) noexcept {
-#if FUSEDOPS_HAS_AVX512
-    if constexpr (std::is_same_v<T, float> && V::size == 16)
-      return _mm512_mask_permutexvar_ps(
-          a, __mmask16(0xFFFF), _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0), a);
-#endif
-#if FUSEDOPS_HAS_AVX2
-    if constexpr (std::is_same_v<T, float> && V::size == 8)
-      return _mm256_permutevar8x32_ps(a, _mm256_set_epi32(3, 3, 2, 2, 1, 1, 0, 0));
-#endif
-    return xsimd::swizzle(a, xsimd::make_batch_constant<index_batch, spread_lower_half_index>());
-  }
-  static FUSEDOPS_INLINE V spread_upper_half(const V& a) noexcept {
+  static FUSEDOPS_INLINE V spread_lower_half(const V& a) noexcept { return spread_half<false>(a); }
+  static FUSEDOPS_INLINE V spread_upper_half(const V& a) noexcept { return spread_half<true>(a); }
+
+ private:
+  /// Each lane of the lower (Upper: upper) half of a, twice: [a(h), a(h), a(h + 1), ...] with
+  /// h = 0 or lanes / 2.
+  template <bool Upper>
+  static FUSEDOPS_INLINE V spread_half(const V& a) noexcept {
+    constexpr int h = Upper ? int(V::size) / 2 : 0;
 #if FUSEDOPS_HAS_AVX512
     if constexpr (std::is_same_v<T, float> && V::size == 16)
       return _mm512_mask_permutexvar_ps(
           a, __mmask16(0xFFFF),
-          _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8), a);
+          _mm512_set_epi32(h + 7, h + 7, h + 6, h + 6, h + 5, h + 5, h + 4, h + 4, h + 3, h + 3,
+                           h + 2, h + 2, h + 1, h + 1, h, h),
+          a);
 #endif
 #if FUSEDOPS_HAS_AVX2
     if constexpr (std::is_same_v<T, float> && V::size == 8)
-      return _mm256_permutevar8x32_ps(a, _mm256_set_epi32(7, 7, 6, 6, 5, 5, 4, 4));
+      return _mm256_permutevar8x32_ps(
+          a, _mm256_set_epi32(h + 3, h + 3, h + 2, h + 2, h + 1, h + 1, h, h));
 #endif
-    return xsimd::swizzle(a, xsimd::make_batch_constant<index_batch, spread_upper_half_index>());
+    return xsimd::swizzle(a, xsimd::make_batch_constant<index_batch, spread_half_index<Upper>>());
   }
-
- private:
   using index_batch = xsimd::batch<bits_element<T>, A>;
   struct swap_pairs_index {
     static constexpr unsigned get(unsigned i, unsigned) { return i ^ 1u; }
   };
-  struct spread_lower_half_index {
-    static constexpr unsigned get(unsigned i, unsigned) { return i / 2; }
-  };
-  struct spread_upper_half_index {
-    static constexpr unsigned get(unsigned i, unsigned n) { return n / 2 + i / 2; }
+  template <bool Upper>
+  struct spread_half_index {
+    static constexpr unsigned get(unsigned i, unsigned n) { return (Upper ? n / 2 : 0) + i / 2; }
   };
 };
 

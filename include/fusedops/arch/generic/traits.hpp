@@ -109,14 +109,12 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
     for (int i = 0; i < N; ++i) r.v[i] = a.v[i ^ 1];
     return r;
   }
-  static FUSEDOPS_INLINE V spread_lower_half(const V& a) noexcept {
+  static FUSEDOPS_INLINE V spread_lower_half(const V& a) noexcept { return spread_from(a, 0); }
+  static FUSEDOPS_INLINE V spread_upper_half(const V& a) noexcept { return spread_from(a, N / 2); }
+  /// [a(h), a(h), a(h + 1), a(h + 1), ...]
+  static FUSEDOPS_INLINE V spread_from(const V& a, int h) noexcept {
     V r;
-    for (int i = 0; i < N; ++i) r.v[i] = a.v[i / 2];
-    return r;
-  }
-  static FUSEDOPS_INLINE V spread_upper_half(const V& a) noexcept {
-    V r;
-    for (int i = 0; i < N; ++i) r.v[i] = a.v[N / 2 + i / 2];
+    for (int i = 0; i < N; ++i) r.v[i] = a.v[h + i / 2];
     return r;
   }
 };
