@@ -15,8 +15,9 @@
 //            balanced; one parallel_for of `workers` items, each with its own scratch slice.
 //
 // Scratch (floats), all from one workspace: per worker Q (rows × Dqk), O (rows × Dv_pad), m, l,
-// one S tile, the transposed K block, packed V columns and one rotated row (fused RoPE); plus the partial states of a split
-// call. It depends on the block sizes, Dqk and Dv, never on Sq × Skv.
+// one S tile, the transposed K block, packed V columns and `lanes` rotated rows (fused RoPE); plus
+// the partial states of a split call. It depends on the block sizes, Dqk and Dv, never on
+// Sq × Skv.
 #pragma once
 
 #include <algorithm>
@@ -93,7 +94,7 @@ struct attention_generic {
     using attention_detail::align16;
     pl.worker_floats = align16(br * d) + align16(br * dvp) + 2 * align16(br) +
                        align16(ROWS * block_keys) + align16(d * block_keys) +
-                       align16(block_keys * dvp) + align16(d) + 16;
+                       align16(block_keys * dvp) + align16(simd::lanes<typename loop::V> * d) + 16;
     pl.partial_floats = pl.splits > 1 ? align16(br * (dvp + 2)) : 0;
     return pl;
   }

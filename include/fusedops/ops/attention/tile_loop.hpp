@@ -174,7 +174,7 @@ struct unit_scratch {
   float* s;      ///< one S / P tile [ROWS][block_keys]
   float* kt;     ///< K block transposed [dqk][bk], bk = keys_per_block(dqk) <= block_keys
   float* vp;     ///< packed V columns [block_keys][dv_pad]
-  float* rot;    ///< one rotated Q or K row [dqk] (fused RoPE)
+  float* rot;    ///< rotated Q or K rows (fused RoPE): [lanes][dqk]
 };
 
 /// One work unit: rows [r0, r1) of KV head `kvh` of batch `b`, keys [k0, k1).
@@ -359,10 +359,13 @@ struct tile_loop {
       const index_t k_rs = p.k.stride(2);
       if (!dot) {
         const index_t k_cs = p.k.stride(3);
-        if (p.rope.keys_in_loop) {
-          for (int c = 0; c < n; ++c) {
-            rotate_row<B>(p.rope, kbase + c * k_rs, ws.rot, D, key_position(p.rope, u.b, key0 + c));
-            for (index_t d = 0; d < D; ++d) ws.kt[d * bk + c] = ws.rot[d];
+        if (p.rope.keys_in_loop) {  // a vector's worth of rows rotated, then transposed
+          for (int c0 = 0; c0 < n; c0 += S::lanes) {
+            const int cnt = std::min(S::lanes, n - c0);
+            for (int c = 0; c < cnt; ++c)
+              rotate_row<B>(p.rope, kbase + (c0 + c) * k_rs, ws.rot + c * D, D,
+                            key_position(p.rope, u.b, key0 + c0 + c));
+            transpose_k_block<V>(ws.rot, D, 1, cnt, D, ws.kt + c0, bk);
           }
         } else {
           transpose_k_block<V>(kbase, k_rs, k_cs, n, D, ws.kt, bk);
