@@ -131,29 +131,21 @@ struct vec_ops<xsimd::batch<T, A>> {
 #if FUSEDOPS_HAS_AVX512
     if constexpr (std::is_same_v<T, float> && V::size == 16) {
       constexpr __mmask16 all = 0xFFFF;  // the all-lanes masked forms: see transpose
-      auto fold = [](__m512 a, __m512 b, auto lo, auto hi) { return _mm512_add_ps(lo(a, b), hi(a, b)); };
-      // 1: s[i] = 256-bit halves of r[i] (lanes 0-7) and r[i + 8] (lanes 8-15) added.
-      __m512 s[8];
-      for (int i = 0; i < 8; ++i)
-        s[i] = fold(r[i], r[i + 8],
-                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, all, a, b, 0x44); },
-                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, all, a, b, 0xEE); });
-      // 2: 128-bit block q of u[i] holds 4 partial sums of r[i], r[i + 8], r[i + 4], r[i + 12].
-      __m512 u[4];
-      for (int i = 0; i < 4; ++i)
-        u[i] = fold(s[i], s[i + 4],
-                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, all, a, b, 0x88); },
-                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, all, a, b, 0xDD); });
-      // 3-4: within each block, pairs of u[i] and u[i + 2], then single lanes of w[0] and w[1].
-      __m512 w[2];
-      for (int i = 0; i < 2; ++i)
-        w[i] = fold(u[i], u[i + 2],
-                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, all, a, b, 0x44); },
-                    [](__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, all, a, b, 0xEE); });
-      const __m512 t = fold(w[0], w[1],
-                            [](__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, all, a, b, 0x88); },
-                            [](__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, all, a, b, 0xDD); });
-      // Lane 4q + k of t is the sum of r[order[4q + k]]: put each back in its lane.
+      __m512 s[8], u[4], w[2];
+      for (int i = 0; i < 8; ++i)  // lanes 0-7: the 256-bit halves of r[i] added; 8-15: r[i + 8]
+        s[i] = _mm512_add_ps(_mm512_mask_shuffle_f32x4(r[i], all, r[i], r[i + 8], 0x44),
+                             _mm512_mask_shuffle_f32x4(r[i], all, r[i], r[i + 8], 0xEE));
+      for (int i = 0; i < 4; ++i)  // block q of u[i]: sums of r[i], r[i + 8], r[i + 4], r[i + 12]
+        u[i] = _mm512_add_ps(_mm512_mask_shuffle_f32x4(s[i], all, s[i], s[i + 4], 0x88),
+                             _mm512_mask_shuffle_f32x4(s[i], all, s[i], s[i + 4], 0xDD));
+      for (int i = 0; i < 2; ++i)  // within each block: pairs of u[i] and of u[i + 2]
+        w[i] = _mm512_add_ps(_mm512_mask_shuffle_ps(u[i], all, u[i], u[i + 2], 0x44),
+                             _mm512_mask_shuffle_ps(u[i], all, u[i], u[i + 2], 0xEE));
+      const __m512 t =  // within each block: single lanes of w[0] and of w[1]
+          _mm512_add_ps(_mm512_mask_shuffle_ps(w[0], all, w[0], w[1], 0x88),
+                        _mm512_mask_shuffle_ps(w[0], all, w[0], w[1], 0xDD));
+      // Lane m of t holds the sum of r[p(m)], p the index list below (its own inverse), so
+      // permuting t by p puts every sum in its own lane.
       return _mm512_mask_permutexvar_ps(
           t, all, _mm512_set_epi32(15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0), t);
     }
