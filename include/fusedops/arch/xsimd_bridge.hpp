@@ -287,7 +287,7 @@ struct vec_ops<xsimd::batch<T, A>> {
   /// h = 0 or lanes / 2.
   template <bool Upper>
   static FUSEDOPS_INLINE V spread_half(const V& a) noexcept {
-    constexpr int h = Upper ? int(V::size) / 2 : 0;
+    [[maybe_unused]] constexpr int h = Upper ? int(V::size) / 2 : 0;  // x86 index lists
 #if FUSEDOPS_HAS_AVX512
     if constexpr (std::is_same_v<T, float> && V::size == 16)
       return _mm512_mask_permutexvar_ps(
