@@ -111,6 +111,8 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
   }
   static FUSEDOPS_INLINE V spread_lower_half(const V& a) noexcept { return spread_from(a, 0); }
   static FUSEDOPS_INLINE V spread_upper_half(const V& a) noexcept { return spread_from(a, N / 2); }
+
+ private:
   /// [a(h), a(h), a(h + 1), a(h + 1), ...]
   static FUSEDOPS_INLINE V spread_from(const V& a, int h) noexcept {
     V r;

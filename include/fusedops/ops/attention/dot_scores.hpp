@@ -21,64 +21,62 @@ namespace fusedops::ops::attention_detail {
 /// beyond 4 rows the per-(row, key) horizontal sums cost more than the transpose saves).
 inline constexpr index_t dot_rows_max = 4;
 
+/// Rows as laid out in a vector of scores: R rounded up to a power of two (3 rows take 4 slots).
+template <int R>
+inline constexpr int sum_rows = R == 3 ? 4 : R;
+
+/// s[i·ld + c] = Σ_d q[i·D + d] · k[c·ks + d] for rows i < R and keys c < KEYS: the R·KEYS dot
+/// products accumulate in registers, each Q and K vector loaded once (and, where it feeds several
+/// FMAs, held in a register) per step along D. A full vector of them (KEYS · sum_rows<R> =
+/// lanes) ends in one reduce_add_each; fewer in one horizontal sum each.
+template <class V, int R, int KEYS>
+FUSEDOPS_INLINE void score_keys(index_t D, const float* q, const float* k, index_t ks, float* s,
+                                index_t ld) noexcept {
+  constexpr int lanes = simd::lanes<V>;
+  constexpr int RP = sum_rows<R>;
+  constexpr bool one_tree = RP * KEYS == lanes;
+  V acc[RP * KEYS];
+  for (V& a : acc) a = simd::broadcast<V>(0.0f);
+  auto step = [&](index_t d, int cnt) {
+    V qv[R];
+    for (int i = 0; i < R; ++i) {
+      qv[i] = simd::load_segment<V>(q + i * D + d, 1, cnt);
+      if constexpr (KEYS > 1) simd::keep_in_register(qv[i]);
+    }
+    for (int c = 0; c < KEYS; ++c) {
+      V kv = simd::load_segment<V>(k + c * ks + d, 1, cnt);
+      if constexpr (R > 1) simd::keep_in_register(kv);
+      for (int i = 0; i < R; ++i) acc[i * KEYS + c] = simd::fma(qv[i], kv, acc[i * KEYS + c]);
+    }
+  };
+  const index_t full = D / lanes * lanes;
+  for (index_t d = 0; d < full; d += lanes) step(d, lanes);
+  if (D > full) step(full, static_cast<int>(D - full));
+  alignas(64) float sums[RP * KEYS];
+  if constexpr (one_tree) {
+    simd::store(sums, simd::reduce_add_each(acc));
+  } else {
+    for (int t = 0; t < R * KEYS; ++t) sums[t] = float(simd::reduce_add(acc[t]));
+  }
+  for (int i = 0; i < R; ++i)
+    for (int c = 0; c < KEYS; ++c) s[i * ld + c] = sums[i * KEYS + c];
+}
+
 /// s[i·ld + j] = Σ_d q[i·D + d] · k[j·ks + d] for rows i < R and keys j < n (K unit-stride along
 /// D); s[i·ld + j] = 0 for n <= j < padded, so the row can be read as whole vectors.
-///
-/// Keys go J at a time, J = lanes / R (R rounded up to a power of two): the R·J dot products
-/// accumulate in R·J vectors, each Q vector and each K vector is loaded once per step and held
-/// in a register for all its FMAs, and one reduce_add_each turns the R·J vectors into a vector
-/// of the R·J scores (row-major, J per row). On AVX-512 with 4 rows that is 4 Q + 4 K loads per
-/// 16 FMAs, against 40 loads (Q re-read for every key) and 4 horizontal sums per key of one key
-/// at a time; measured, decode with 4 rows per KV head ran 1.2x faster with a data set in L2.
-/// The last n mod J keys go one at a time.
+/// Keys go J = lanes / R at a time (R rounded up to a power of two), the last n mod J one at a
+/// time. On AVX-512 with 4 rows a step is 4 Q + 4 K loads per 16 FMAs and one shuffle tree,
+/// against 40 loads (Q re-read for every key) and 4 horizontal sums per key of one key at a time;
+/// measured, decode with 4 rows per KV head ran 1.2x faster with a data set in L2.
 template <class V, int R>
 void dot_scores_rows(index_t D, const float* q, const float* k, index_t ks, int n, int padded,
                      float* s, index_t ld) noexcept {
   constexpr int lanes = simd::lanes<V>;
-  constexpr int RP = R == 3 ? 4 : R;  // rows as laid out in the sum vector
-  constexpr int J = lanes / RP >= 1 ? lanes / RP : 1;
-  static_assert(R <= lanes && RP * J == lanes, "a step's scores fill one vector exactly");
-  const index_t full = D / lanes * lanes;
-  const int tail = static_cast<int>(D - full);
+  constexpr int J = lanes / sum_rows<R>;
+  static_assert(R <= lanes && J * sum_rows<R> == lanes, "a step's scores fill one vector");
   int j = 0;
-  for (; j + J <= n; j += J) {
-    const float* kj = k + j * ks;
-    V acc[lanes];
-    for (int t = 0; t < lanes; ++t) acc[t] = simd::broadcast<V>(0.0f);
-    auto step = [&](index_t d, int cnt) {
-      V qv[R];
-      for (int i = 0; i < R; ++i) {
-        qv[i] = simd::load_segment<V>(q + i * D + d, 1, cnt);
-        simd::keep_in_register(qv[i]);
-      }
-      for (int c = 0; c < J; ++c) {
-        V kv = simd::load_segment<V>(kj + c * ks + d, 1, cnt);
-        if constexpr (R > 1) simd::keep_in_register(kv);
-        for (int i = 0; i < R; ++i) acc[i * J + c] = simd::fma(qv[i], kv, acc[i * J + c]);
-      }
-    };
-    for (index_t d = 0; d < full; d += lanes) step(d, lanes);
-    if (tail > 0) step(full, tail);
-    alignas(64) float sums[lanes];
-    simd::store(sums, simd::reduce_add_each(acc));
-    for (int i = 0; i < R; ++i)
-      for (int c = 0; c < J; ++c) s[i * ld + j + c] = sums[i * J + c];
-  }
-  for (; j < n; ++j) {
-    const float* kj = k + j * ks;
-    V acc[R];
-    for (int i = 0; i < R; ++i) acc[i] = simd::broadcast<V>(0.0f);
-    for (index_t d = 0; d < full; d += lanes) {
-      const V kv = simd::load<V>(kj + d);
-      for (int i = 0; i < R; ++i) acc[i] = simd::fma(simd::load<V>(q + i * D + d), kv, acc[i]);
-    }
-    if (tail > 0) {
-      const V kv = simd::load_segment<V>(kj + full, 1, tail);
-      for (int i = 0; i < R; ++i)
-        acc[i] = simd::fma(simd::load_segment<V>(q + i * D + full, 1, tail), kv, acc[i]);
-    }
-    for (int i = 0; i < R; ++i) s[i * ld + j] = float(simd::reduce_add(acc[i]));
-  }
+  for (; j + J <= n; j += J) score_keys<V, R, J>(D, q, k + j * ks, ks, s + j, ld);
+  for (; j < n; ++j) score_keys<V, R, 1>(D, q, k + j * ks, ks, s + j, ld);
   for (int i = 0; i < R; ++i) std::fill(s + i * ld + n, s + i * ld + padded, 0.0f);
 }
 
