@@ -403,7 +403,8 @@ struct tile_loop {
         const bool structural =
             !(key0 >= kb.lo(i_last) && key_end <= kb.hi(i_first)) || n % S::lanes != 0;
         if (dot)
-          dot_scores<V>(h, D, ws.q + t0 * D, kbase, k_rs, n, vecs * S::lanes, ws.s, block_keys);
+          dot_scores<V>(h, D, ws.q + t0 * D, kbase, k_rs, n, uhi - key0, vecs * S::lanes, ws.s,
+                        block_keys);
         else
           kernels::score(h)(D, ws.q + t0 * D, ws.kt, bk, panels, ws.s);
         alignas(64) float alpha[ROWS];
