@@ -31,8 +31,9 @@ inline constexpr int sum_rows = R == 3 ? 4 : R;
 /// prefetchers do not follow from memory once the FMAs of several rows slow the stream down.
 /// Measured on AVX-512 decode, 16384 keys from memory, 1 thread, ns per key and KV head: 4 rows
 /// 44 -> 35 (8 or 12 keys ahead alike; 4 ahead 39), and 12.4 -> 11.3 with K/V in L2; 2 rows
-/// 34.5 -> 32 (16 ahead: 33.6). One row already streams at the plain read's 29 ns, and the
-/// requests only cost (28.8 -> 32.3), so it makes none.
+/// 34.5 -> 32 (16 ahead: 33.6); an AVX2 build on the same machine 79 -> 56 and 58 -> 48. One
+/// row already streams at the plain read's 29 ns, and the requests only cost (28.8 -> 32.3), so
+/// it makes none.
 inline constexpr int prefetch_keys_ahead = 8;
 
 /// s[i·ld + c] = Σ_d q[i·D + d] · k[c·ks + d] for rows i < R and keys c < KEYS: the R·KEYS dot
