@@ -5,6 +5,9 @@
 // Rows (support/memory_bound.hpp naming, "bytes" = GB/s read + written, "of_copy" = that over a
 // same-size copy timed in turn with the row's calls, on its arrays, copy_GBps):
 //   <softmax|log_softmax>/fusedops/<rows>x<cols>/threads:<t>/<hot|cold>   fusedops (native)
+//   .../fusedops_stream/.../cold   the same with store_policy::streaming (the default,
+//                    store_policy::automatic, streams only when x and y exceed the last-level
+//                    cache: of these shapes, 16384 x 4096)
 //   .../loop/...     the straightforward three-pass loop (max; exp and sum; divide), std::exp
 //   .../eigen/...    an Eigen array expression per row
 //   .../onednn/...   oneDNN's softmax_forward / logsoftmax_forward (when CMake finds it)
@@ -48,13 +51,14 @@ fusedops::threading policy(int threads) {
   return threads == 1 ? fusedops::threading::serial() : fusedops::threading::openmp(threads);
 }
 
-template <bool Log>
+template <bool Log, fusedops::store_policy Stores = fusedops::store_policy::automatic>
 void fusedops_rows(const float* x, float* y, long rows, long cols, int threads) {
   const auto xv = fusedops::make_view(x, {rows, cols});
   const auto yv = fusedops::make_view(y, {rows, cols});
-  check(Log ? fusedops::log_softmax<B>(xv, yv, -1, policy(threads))
-            : fusedops::softmax<B>(xv, yv, -1, policy(threads)));
+  check(Log ? fusedops::log_softmax<B>(xv, yv, -1, policy(threads), Stores)
+            : fusedops::softmax<B>(xv, yv, -1, policy(threads), Stores));
 }
+constexpr auto streaming = fusedops::store_policy::streaming;
 
 // What one writes by hand: max, then exp and sum, then normalise; same flags.
 template <bool Log>
@@ -160,9 +164,12 @@ bool self_check() {
   fill_inputs(x.data(), x.size(), 3);
   const auto xv = fusedops::make_view<const float>(x.data(), {rows, cols});
   bool ok = true;
+  auto checked = impls();
+  checked.push_back({"fusedops_stream", fusedops_rows<false, streaming>,
+                     fusedops_rows<true, streaming>, 1e-6});
   for (bool log : {false, true}) {
     const auto want = fusedops::reference::softmax<2>(xv, 1, log);
-    for (const auto& im : impls()) {
+    for (const auto& im : checked) {
       (log ? im.log_softmax : im.softmax)(x.data(), y.data(), rows, cols, 2);
       double worst = 0;
       for (std::size_t i = 0; i < y.size(); ++i)
@@ -200,6 +207,12 @@ void register_all() {
         for (const auto& im : impls()) {
           add_row("softmax", im.name, sh[0], sh[1], t, st, im.softmax);
           add_row("log_softmax", im.name, sh[0], sh[1], t, st, im.log_softmax);
+        }
+        if (st == cache_state::cold) {
+          add_row("softmax", "fusedops_stream", sh[0], sh[1], t, st,
+                  fusedops_rows<false, streaming>);
+          add_row("log_softmax", "fusedops_stream", sh[0], sh[1], t, st,
+                  fusedops_rows<true, streaming>);
         }
       }
 }

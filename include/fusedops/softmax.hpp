@@ -8,10 +8,12 @@
 // .cu TUs; elsewhere declared but failing to compile if used).
 #pragma once
 
+#include <cstddef>
 #include <type_traits>
 
 #include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
+#include "fusedops/core/store_policy.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/softmax/softmax_generic.hpp"
 #include "fusedops/ops/softmax/softmax_op.hpp"
@@ -28,6 +30,14 @@ struct impl_for<ops::softmax_op, B, std::enable_if_t<B::is_cpu>> {
   using type = ops::softmax_generic<B>;
 };
 
+namespace detail {
+/// store_policy's verdict for a softmax call: it reads x and writes as many bytes of y.
+template <int R>
+bool softmax_streams(const view<const float, R>& x, store_policy stores) noexcept {
+  return streams(stores, 2 * static_cast<std::size_t>(x.size()) * sizeof(float));
+}
+}  // namespace detail
+
 // The input parameters are written std::enable_if_t<(R >= 1), view<const float, R>>: the rank is
 // deduced from the output only, so a view<float, R> converts to the const input view.
 
@@ -39,6 +49,11 @@ struct impl_for<ops::softmax_op, B, std::enable_if_t<B::is_cpu>> {
 ///                 x (in place); must not otherwise overlap x.
 /// @param axis     the reduced dimension, in [-R, R) (negative counts from the end; default -1).
 /// @param threads  threading policy for this call (default: the calling thread only).
+/// @param stores   how y is stored: automatic (default) streams (non-temporal stores) when x and
+///                 y together are larger than the last-level cache, cached never, streaming
+///                 always (core/store_policy.hpp). Only lines along a unit-stride last axis of
+///                 at most 4096 elements whose output starts 64-byte aligned (AVX-512; 32: AVX2)
+///                 stream; the results are the same bits either way.
 /// @return ok, or an error naming the bad argument; on error y is not modified.
 /// Numerics (see ops/softmax/softmax_generic.hpp): stable for any finite input (the max is
 /// subtracted first); -inf entries give 0; a NaN or a +inf anywhere in a line makes that line NaN,
@@ -47,11 +62,13 @@ struct impl_for<ops::softmax_op, B, std::enable_if_t<B::is_cpu>> {
 /// (error <= (n/lanes + lanes) · 2^-24 relative, typically far less) and a reciprocal multiply.
 template <class B = default_backend, int R>
 status softmax(std::enable_if_t<(R >= 1), view<const float, R>> x, view<float, R> y,
-               int axis = -1, threading threads = threading::serial()) {
+               int axis = -1, threading threads = threading::serial(),
+               store_policy stores = store_policy::automatic) {
   require_backend<B, host_memory>();
   FUSEDOPS_RETURN_IF_ERROR(ops::softmax_op::validate<R>("softmax", x, y, axis));
   if constexpr (B::is_cpu)  // otherwise require_backend has already said why
-    impl_for_t<ops::softmax_op, B>::template run<false>(x, y, axis, threads);
+    impl_for_t<ops::softmax_op, B>::template run<false>(x, y, axis, threads,
+                                                       detail::softmax_streams(x, stores));
   return {};
 }
 
@@ -60,11 +77,13 @@ status softmax(std::enable_if_t<(R >= 1), view<const float, R>> x, view<float, R
 /// error about 2^-24 · (|x - max| + |log sum|) plus the sum's relative error.
 template <class B = default_backend, int R>
 status log_softmax(std::enable_if_t<(R >= 1), view<const float, R>> x, view<float, R> y,
-                   int axis = -1, threading threads = threading::serial()) {
+                   int axis = -1, threading threads = threading::serial(),
+                   store_policy stores = store_policy::automatic) {
   require_backend<B, host_memory>();
   FUSEDOPS_RETURN_IF_ERROR(ops::softmax_op::validate<R>("log_softmax", x, y, axis));
   if constexpr (B::is_cpu)
-    impl_for_t<ops::softmax_op, B>::template run<true>(x, y, axis, threads);
+    impl_for_t<ops::softmax_op, B>::template run<true>(x, y, axis, threads,
+                                                      detail::softmax_streams(x, stores));
   return {};
 }
 

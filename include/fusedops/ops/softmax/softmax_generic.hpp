@@ -18,6 +18,11 @@
 // +inf entry gives inf - inf = NaN: the line is NaN (onnxruntime and the ONNX reference agree). A
 // line of all -inf gives m = -inf, exp(-inf - -inf) = NaN: the line is NaN, as the ONNX reference
 // (np.exp(x - x.max()) / sum) and onnxruntime compute it.
+// Streaming stores (store_policy, core/store_policy.hpp): on unit-stride lines of at most
+// stream_line_max elements whose output starts on a vector boundary, pass 3 writes y with
+// non-temporal stores, so y's lines are not read from memory first (a third less traffic when the
+// tensors do not fit the cache). Softmax's pass 2 then keeps e in a buffer on the stack instead
+// of in y; the arithmetic, hence every result bit, is the same as with cached stores.
 // Layout: when the axis is the last dimension of extent > 1 a line is a row (unit stride: plain
 // vector loads; otherwise load_segment). Otherwise the kernel vectorises across the innermost
 // dimension of extent > 1 after the axis and walks the axis with its stride, so a column softmax
@@ -52,11 +57,19 @@ struct softmax_generic {
     return s;
   }
 
+  /// Longest line that streams (the stack buffer softmax keeps e in: 16 KiB, as the GEMV's).
+  static constexpr index_t stream_line_max = 4096;
+
   /// One line along the axis with unit strides. `next` is the line the caller processes next
   /// (nullptr if none): its cache lines are prefetched during the compute passes, so that fetching
-  /// it from memory overlaps this line's exponentials instead of following them.
+  /// it from memory overlaps this line's exponentials instead of following them. `e_buf`: where
+  /// softmax keeps e for a streamed line (n <= stream_line_max floats, 64-byte aligned), or
+  /// nullptr for cached stores; y must then start on a vector boundary.
   template <bool Log>
-  static void row_contiguous(const float* x, float* y, index_t n, const float* next) noexcept {
+  static void row_contiguous(const float* x, float* y, index_t n, const float* next,
+                             float* e_buf) noexcept {
+    const bool stream = e_buf != nullptr;
+    float* e_dst = stream && !Log ? e_buf : y;  // where pass 2 keeps e (softmax)
     // 1. max: four accumulators; the last partial vector re-reads overlapping elements (harmless
     //    for a max), or a scalar loop when the line is shorter than a vector.
     V m0(neg_inf), m1(neg_inf), m2(neg_inf), m3(neg_inf);
@@ -85,29 +98,34 @@ struct softmax_generic {
       const V e0 = simd::exp(simd::load<V>(x + j) - vm);
       const V e1 = simd::exp(simd::load<V>(x + j + L) - vm);
       if constexpr (!Log) {
-        simd::store(y + j, e0);
-        simd::store(y + j + L, e1);
+        simd::store(e_dst + j, e0);
+        simd::store(e_dst + j + L, e1);
       }
       s0 += e0;
       s1 += e1;
     }
     for (; j + L <= n; j += L) {
       const V e = simd::exp(simd::load<V>(x + j) - vm);
-      if constexpr (!Log) simd::store(y + j, e);
+      if constexpr (!Log) simd::store(e_dst + j, e);
       s0 += e;
     }
     float s = simd::reduce_add(s0 + s1);
     if (j < n) {
       const int rest = static_cast<int>(n - j);
       const V e = simd::exp(simd::load_partial<V>(x + j, rest) - vm);
-      if constexpr (!Log) simd::store_partial(y + j, e, rest);
+      if constexpr (!Log) simd::store_partial(e_dst + j, e, rest);
       s += partial_sum(e, rest);
     }
     // 3. normalise.
+    // (Whole vectors: streamed or cached; the last partial one: a plain masked store.)
+    auto put = [&](index_t at, const V& v) {
+      if (stream) simd::stream(y + at, v);
+      else simd::store(y + at, v);
+    };
     if constexpr (Log) {
       const V ls(static_cast<float>(std::log(static_cast<double>(s))));
       j = 0;
-      for (; j + L <= n; j += L) simd::store(y + j, (simd::load<V>(x + j) - vm) - ls);
+      for (; j + L <= n; j += L) put(j, (simd::load<V>(x + j) - vm) - ls);
       if (j < n) {
         const int rest = static_cast<int>(n - j);
         simd::store_partial(y + j, (simd::load_partial<V>(x + j, rest) - vm) - ls, rest);
@@ -115,10 +133,10 @@ struct softmax_generic {
     } else {
       const V inv(1.f / s);
       j = 0;
-      for (; j + L <= n; j += L) simd::store(y + j, simd::load<V>(y + j) * inv);
+      for (; j + L <= n; j += L) put(j, simd::load<V>(e_dst + j) * inv);
       if (j < n) {
         const int rest = static_cast<int>(n - j);
-        simd::store_partial(y + j, simd::load_partial<V>(y + j, rest) * inv, rest);
+        simd::store_partial(y + j, simd::load_partial<V>(e_dst + j, rest) * inv, rest);
       }
     }
   }
@@ -184,9 +202,10 @@ struct softmax_generic {
     }
   }
 
+  /// `stream`: store_policy's verdict for this call (streams() of its bytes).
   template <bool Log, int R>
   static void run(const view<const float, R>& x, const view<float, R>& y, int axis,
-                  const threading& threads) {
+                  const threading& threads, bool stream = false) {
     if (x.empty()) return;
     const index_t n = x.shape(axis);
     const dims<R>* strides[2] = {&x.strides(), &y.strides()};
@@ -201,7 +220,9 @@ struct softmax_generic {
 
     if (vec_dim < 0) {  // the axis is (in effect) the last dimension: one line per row
       const index_t grain = std::max<index_t>(1, index_t{8192} / std::max<index_t>(n, 1));
+      const bool stream_lines = stream && ax == 1 && ay == 1 && n <= stream_line_max;
       parallel_for(threads, lines.lines, grain, [&](index_t l0, index_t l1) {
+        alignas(64) float e_buf[stream_line_max];  // (only touched by streamed lines)
         for (index_t l = l0; l < l1; ++l) {
           index_t off[2];
           lines.seek(l, off);
@@ -212,12 +233,15 @@ struct softmax_generic {
               lines.seek(l + 1, noff);
               next = x.data() + noff[0];
             }
-            row_contiguous<Log>(x.data() + off[0], y.data() + off[1], n, next);
+            float* yl = y.data() + off[1];
+            const bool s = stream_lines && simd::stream_aligned<V>(yl);
+            row_contiguous<Log>(x.data() + off[0], yl, n, next, s ? e_buf : nullptr);
           }
           else {
             row_strided<Log>(x.data() + off[0], ax, y.data() + off[1], ay, n);
           }
         }
+        if (stream_lines) simd::stream_fence<V>();  // the share's stores visible on return
       });
       return;
     }
