@@ -357,6 +357,34 @@ TEST_CASE_TEMPLATE_DEFINE("simd max_nan / min_nan propagate NaN; max_unchecked",
 }
 TEST_CASE_TEMPLATE_APPLY(simd_minmax_id, fusedops::test::compiled_backends_tuple);
 
+TEST_CASE_TEMPLATE_DEFINE("simd clamp: bounds, infinities, signed zeros, NaN in every lane", B,
+                          simd_clamp_id) {
+  using V = simd::vec_t<float, B>;
+  constexpr int L = simd::lanes<V>;
+  const float lo = -104.f, hi = 89.f;
+  const std::vector<float> vals = {qnan, -qnan, inf,   -inf, 0.f,  -0.f,   1.f,     -2.5f,
+                                   hi,   lo,    89.5f, -105.f, 1e-42f, FLT_MAX, -FLT_MAX, 88.9f};
+  // Every value in every lane position (the rest of the vector other values).
+  for (std::size_t v = 0; v < vals.size(); ++v)
+    for (int lane = 0; lane < L; ++lane) {
+      std::vector<float> xs(static_cast<std::size_t>(L));
+      for (int k = 0; k < L; ++k)
+        xs[std::size_t(k)] = vals[(v + std::size_t(k) * 5 + 1) % vals.size()];
+      xs[std::size_t(lane)] = vals[v];
+      const auto got = to_array(simd::clamp(simd::load<V>(xs.data()), simd::broadcast<V>(lo),
+                                            simd::broadcast<V>(hi)));
+      for (int k = 0; k < L; ++k) {
+        const float x = xs[std::size_t(k)], y = got[std::size_t(k)];
+        CAPTURE(x);
+        if (std::isnan(x)) CHECK(std::isnan(y));
+        else if (x > hi) CHECK(same_bits(y, hi));
+        else if (x < lo) CHECK(same_bits(y, lo));
+        else CHECK(same_bits(y, x));  // inside: x itself, the sign of a zero included
+      }
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(simd_clamp_id, fusedops::test::compiled_backends_tuple);
+
 TEST_CASE_TEMPLATE_DEFINE("simd abs / sqrt", B, simd_abs_sqrt_id) {
   using V = simd::vec_t<float, B>;
   const std::vector<float> xs = {0.f,    -0.f,    1.f,      -1.f,    inf,     -inf,

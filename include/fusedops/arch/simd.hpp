@@ -17,6 +17,8 @@
 //   max_nan / min_nan         NaN-propagating max / min
 //   max_unchecked(a, b)       the ISA's max: a NaN lane gives either operand (for callers that
 //                             meet NaN some other way)
+//   clamp(x, lo, hi)          x limited to [lo, hi] lane by lane, NaN lanes kept (x86: two
+//                             instructions)
 //   abs, sqrt, div            element-wise math, correctly rounded (IEEE); use div(a, b) rather
 //                             than a / b, which xsimd 8.1 computes approximately on neon64
 //   any<V>(mask)              whether any lane of a comparison is true
@@ -148,6 +150,11 @@ FUSEDOPS_INLINE V min_nan(const V& a, const V& b) noexcept {
 template <class V>
 FUSEDOPS_INLINE V max_unchecked(const V& a, const V& b) noexcept {
   return vec_ops<V>::max_unchecked(a, b);
+}
+/// Each lane of x limited to [lo, hi] (lo <= hi, neither NaN); a NaN lane of x stays NaN.
+template <class V>
+FUSEDOPS_INLINE V clamp(const V& x, const V& lo, const V& hi) noexcept {
+  return vec_ops<V>::clamp(x, lo, hi);
 }
 template <class V>
 FUSEDOPS_INLINE V abs(const V& a) noexcept {

@@ -102,6 +102,21 @@ struct vec_ops<xsimd::batch<T, A>> {
   static FUSEDOPS_INLINE V max_unchecked(const V& a, const V& b) noexcept {
     return xsimd::max(a, b);
   }
+  // x86's maxps / minps return their second operand when either is NaN: with x second, a NaN
+  // lane of x comes through both. Elsewhere two compares and selects.
+  static FUSEDOPS_INLINE V clamp(const V& x, const V& lo, const V& hi) noexcept {
+#if FUSEDOPS_HAS_AVX512
+    if constexpr (std::is_same_v<T, float> && V::size == 16) {
+      constexpr __mmask16 all = 0xFFFF;  // the all-lanes masked forms: see transpose
+      return _mm512_mask_min_ps(hi, all, hi, _mm512_mask_max_ps(lo, all, lo, x));
+    }
+#endif
+#if FUSEDOPS_HAS_AVX2
+    if constexpr (std::is_same_v<T, float> && V::size == 8)
+      return _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+#endif
+    return xsimd::select(x > hi, hi, xsimd::select(x < lo, lo, x));
+  }
   static FUSEDOPS_INLINE V abs(const V& a) noexcept { return xsimd::abs(a); }
   static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return xsimd_sqrt<T, A>::apply(a); }
   static FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept {

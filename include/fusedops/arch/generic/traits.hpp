@@ -62,6 +62,12 @@ struct vec_ops<arch::generic::fixed_vec<T, N>> {
     for (int i = 0; i < N; ++i) r.v[i] = a.v[i] > b.v[i] ? a.v[i] : b.v[i];
     return r;
   }
+  static FUSEDOPS_INLINE V clamp(const V& x, const V& lo, const V& hi) noexcept {
+    V r;
+    for (int i = 0; i < N; ++i)
+      r.v[i] = x.v[i] > hi.v[i] ? hi.v[i] : x.v[i] < lo.v[i] ? lo.v[i] : x.v[i];  // NaN: x
+    return r;
+  }
   static FUSEDOPS_INLINE V abs(const V& a) noexcept { return map(a, [](T x) { return std::fabs(x); }); }
   static FUSEDOPS_INLINE V sqrt(const V& a) noexcept { return map(a, [](T x) { return std::sqrt(x); }); }
   static FUSEDOPS_INLINE V div(const V& a, const V& b) noexcept { return a / b; }
