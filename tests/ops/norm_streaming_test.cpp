@@ -10,7 +10,6 @@
 // with and without biases, the in-place aliasings (sum = x, y = residual) and 1 and 2 threads.
 // store_policy::automatic is checked to choose by size.
 #include <cstdint>
-#include <cstring>
 #include <random>
 #include <sstream>
 #include <string>
@@ -20,6 +19,7 @@
 
 #include "fusedops/normalization.hpp"
 #include "support/backends.hpp"
+#include "support/bits.hpp"
 #include "support/random.hpp"
 
 namespace {
@@ -102,12 +102,6 @@ std::vector<float> run(const stream_case& c, store_policy policy) {
   return all;
 }
 
-int differing(const std::vector<float>& a, const std::vector<float>& b) {
-  int n = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) n += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE_TEMPLATE_DEFINE("norms: streaming stores write what cached stores write", Bk,
@@ -127,8 +121,8 @@ TEST_CASE_TEMPLATE_DEFINE("norms: streaming stores write what cached stores writ
     c.stats = gen() % 2 == 0;
     c.alias = int(gen() % 3);
     c.threads = 1 + int(gen() % 2);
-    const int bad =
-        differing(run<Bk>(c, store_policy::streaming), run<Bk>(c, store_policy::cached));
+    const int bad = test::differing_floats(run<Bk>(c, store_policy::streaming),
+                                           run<Bk>(c, store_policy::cached));
     if (bad != 0 && bad_cases++ < 5) MESSAGE(c.str() << ": " << bad << " floats differ");
   }
   CHECK(bad_cases == 0);

@@ -11,7 +11,6 @@
 // and 1 and 2 threads.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -22,6 +21,7 @@
 
 #include "fusedops/softmax.hpp"
 #include "support/backends.hpp"
+#include "support/bits.hpp"
 #include "support/random.hpp"
 
 namespace {
@@ -69,17 +69,12 @@ std::vector<float> run(const stream_case& c, store_policy policy) {
   const view<const float, 2> xv(x, {c.rows, c.n}, {ld, 1});
   const view<float, 2> yv(y, {c.rows, c.n}, {ld, 1});
   const threading t = c.threads > 1 ? threading::openmp(c.threads) : threading::serial();
-  const status s = c.log ? log_softmax<Bk>(xv, yv, -1, t, policy) : softmax<Bk>(xv, yv, -1, t, policy);
+  const status s =
+      c.log ? log_softmax<Bk>(xv, yv, -1, t, policy) : softmax<Bk>(xv, yv, -1, t, policy);
   REQUIRE_MESSAGE(s.ok(), c.str() << ": " << s.message());
   std::vector<float> out;
   for (index_t r = 0; r < c.rows; ++r) out.insert(out.end(), y + r * ld, y + r * ld + c.n);
   return out;
-}
-
-int differing(const std::vector<float>& a, const std::vector<float>& b) {
-  int n = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) n += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
-  return n;
 }
 
 }  // namespace
@@ -99,8 +94,8 @@ TEST_CASE_TEMPLATE_DEFINE("softmax: streaming stores write what cached stores wr
     c.in_place = gen() % 4 == 0;
     c.specials = gen() % 3 == 0;
     c.threads = 1 + int(gen() % 2);
-    const int bad =
-        differing(run<Bk>(c, store_policy::streaming), run<Bk>(c, store_policy::cached));
+    const int bad = test::differing_floats(run<Bk>(c, store_policy::streaming),
+                                           run<Bk>(c, store_policy::cached));
     if (bad != 0 && bad_cases++ < 5) MESSAGE(c.str() << ": " << bad << " floats differ");
   }
   CHECK(bad_cases == 0);

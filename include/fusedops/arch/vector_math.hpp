@@ -100,9 +100,9 @@ FUSEDOPS_INLINE V exp(const V& x) noexcept {
     // One scalef builds 2^n · e^r for every n, the denormal results and the overflow included,
     // so there is no special case and no branch (which mispredicts on data that mixes in- and
     // out-of-range lanes: GELU or SiLU of large GEMM outputs, masked attention scores). x is
-    // clamped first (NaN kept: a comparison with NaN is false) to where e^x is already 0 or +inf
-    // in float, so n, r and the polynomial stay finite (two instructions: softmax at 512 × 4096
-    // in L2 ran 1.08x faster than with compares and selects).
+    // clamped first (NaN kept) to where e^x is already 0 or +inf in float, so n, r and the
+    // polynomial stay finite; simd::clamp is two instructions where compares and selects were
+    // four (exp alone 0.101 -> 0.083 ns per element, hot softmax 1.03-1.10x).
     const V xc = simd::clamp(x, V(-104.f), V(89.f));
     const V n = simd::fma(xc, V(K::log2e), V(K::shift)) - V(K::shift);
     const V r = detail::exp_remainder(xc, n);

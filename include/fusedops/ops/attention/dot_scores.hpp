@@ -87,8 +87,8 @@ FUSEDOPS_INLINE void score_keys(index_t D, const float* q, const float* k, index
 /// against 40 loads (Q re-read for every key) and 4 horizontal sums per key of one key at a time;
 /// measured, decode with 4 rows per KV head ran 1.2x faster with a data set in L2.
 template <class V, int R>
-void dot_scores_rows(index_t D, const float* q, const float* k, index_t ks, int n, index_t readable,
-                     int padded, float* s, index_t ld) noexcept {
+void dot_scores_rows(index_t D, const float* q, const float* k, index_t ks, int n,
+                     index_t readable, int padded, float* s, index_t ld) noexcept {
   constexpr int lanes = simd::lanes<V>;
   constexpr int J = lanes / sum_rows<R>;
   static_assert(R <= lanes && J * sum_rows<R> == lanes, "a step's scores fill one vector");

@@ -13,12 +13,12 @@
 // sum whenever the max grows) would need a second exp per element in the writing pass, which costs
 // more here than re-reading a cached line.
 // Numerics: subtracting the max makes every exp argument <= 0 (no overflow for large inputs);
-// -inf entries give exp(-inf) = 0. The max is the ISA's (simd::max_unchecked, one instruction where
-// a compare-select takes two): it need not propagate NaN,
-// because a NaN x_i makes exp(x_i - m) NaN, hence s and the whole line NaN (ONNX's result). A
-// +inf entry gives inf - inf = NaN: the line is NaN (onnxruntime and the ONNX reference agree). A
-// line of all -inf gives m = -inf, exp(-inf - -inf) = NaN: the line is NaN, as the ONNX reference
-// (np.exp(x - x.max()) / sum) and onnxruntime compute it.
+// -inf entries give exp(-inf) = 0. The max is the ISA's (simd::max_unchecked: one instruction,
+// where a compare and a select made a two-instruction chain per accumulator): it need not
+// propagate NaN, because a NaN x_i makes exp(x_i - m) NaN, hence s and the whole line NaN
+// (ONNX's result). A +inf entry gives inf - inf = NaN: the line is NaN (onnxruntime and the
+// ONNX reference agree). A line of all -inf gives m = -inf, exp(-inf - -inf) = NaN: the line is
+// NaN, as the ONNX reference (np.exp(x - x.max()) / sum) and onnxruntime compute it.
 // Streaming stores (store_policy, core/store_policy.hpp): on unit-stride lines of at most
 // stream_line_max elements whose output starts on a vector boundary, pass 3 writes y with
 // non-temporal stores, so y's lines are not read from memory first (a third less traffic when the
@@ -47,7 +47,9 @@ struct softmax_generic {
   static constexpr int L = simd::lanes<V>;
   static constexpr float neg_inf = -std::numeric_limits<float>::infinity();
 
-  static FUSEDOPS_INLINE V vmax(const V& a, const V& b) noexcept { return simd::max_unchecked(a, b); }
+  static FUSEDOPS_INLINE V vmax(const V& a, const V& b) noexcept {
+    return simd::max_unchecked(a, b);
+  }
 
   /// Sum of the first n lanes of v (n <= L).
   static float partial_sum(const V& v, int n) noexcept {
