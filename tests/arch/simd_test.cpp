@@ -7,7 +7,6 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
@@ -17,6 +16,7 @@
 
 #include "fusedops/arch/simd.hpp"
 #include "support/backends.hpp"
+#include "support/bits.hpp"
 
 namespace {
 
@@ -40,12 +40,7 @@ V from_array(const lanes_array<V>& a) {
   return simd::load<V>(a.data());
 }
 
-bool same_bits(float a, float b) {
-  std::uint32_t ua, ub;
-  std::memcpy(&ua, &a, sizeof a);
-  std::memcpy(&ub, &b, sizeof b);
-  return ua == ub;
-}
+using test::same_bits;
 
 // Equal as IEEE values, NaN matching NaN (any payload).
 bool same_value(float a, float b) {

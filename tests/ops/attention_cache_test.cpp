@@ -11,7 +11,6 @@
 // 3-D [B, S, H·D] layout, present without past, Skv = 0 steps, and the argument errors (output
 // and present untouched).
 #include <cstdint>
-#include <cstring>
 #include <random>
 #include <sstream>
 #include <string>
@@ -21,6 +20,7 @@
 
 #include "fusedops/attention.hpp"
 #include "support/backends.hpp"
+#include "support/bits.hpp"
 #include "support/random.hpp"
 
 namespace {
@@ -37,7 +37,7 @@ view<const float, 4> contiguous(const float* data, const dims<4>& shape) {
   return view<const float, 4>(data, shape, row_major_strides<4>(shape));
 }
 
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
+using test::same_bits;
 
 /// Elements of `a` and `b` (same shape) whose bits differ.
 int differing(const view<const float, 4>& a, const view<const float, 4>& b) {
