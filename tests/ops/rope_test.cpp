@@ -182,7 +182,8 @@ TEST_CASE_TEMPLATE_DEFINE("rotary_embedding vs reference: layouts, dims, positio
   for (int rank : {3, 4})
     for (bool inter : {false, true})
       for (mode m : {mode::ids, mode::offset, mode::per_token})
-        for (index_t D : {index_t{2}, index_t{16}, 2 * L + 6, index_t{64}, index_t{128}})
+        for (index_t D : {index_t{2}, index_t{16}, 2 * L + 6, index_t{64}, index_t{128},
+                          index_t{256}})
           for (index_t rot : {index_t{0}, D / 2 + (D / 2) % 2, index_t{2}}) {
             rope_case k;
             k.rank = rank, k.interleaved = inter, k.positions = m, k.head_size = D, k.rot = rot;

@@ -26,8 +26,30 @@ struct rotary_embedding_generic {
   using V = simd::vec_t<float, B>;
   static constexpr int L = simd::lanes<V>;
 
+  /// rotate_half with the half-width fixed at compile time (a multiple of L): the loop unrolls
+  /// completely and has no tail.
+  template <index_t HALF>
+  static FUSEDOPS_INLINE void rotate_half_fixed(const float* x, float* y, const float* c,
+                                                const float* s) noexcept {
+    static_assert(HALF % L == 0, "whole vectors");
+    for (index_t i = 0; i < HALF; i += L) {
+      const V a = simd::load<V>(x + i), b = simd::load<V>(x + HALF + i);
+      const V cv = simd::load<V>(c + i), sv = simd::load<V>(s + i);
+      simd::store(y + i, simd::fma(a, cv, V(0.0f) - b * sv));
+      simd::store(y + HALF + i, simd::fma(b, cv, a * sv));
+    }
+  }
+
+  /// Rotated halves of the common head sizes (64, 128, 256) take the fixed-size form: with a
+  /// 4-vector loop counted at run time, hot 4096 x 768 ran at 0.80 of the copy against 0.97
+  /// (1 x 4096: 0.52 against 0.60; AVX-512, alternated).
   static FUSEDOPS_INLINE void rotate_half(const float* x, float* y, const float* c, const float* s,
                                           index_t half) noexcept {
+    if constexpr (32 % L == 0) {
+      if (half == 64) return rotate_half_fixed<64>(x, y, c, s);
+      if (half == 32) return rotate_half_fixed<32>(x, y, c, s);
+      if (half == 128) return rotate_half_fixed<128>(x, y, c, s);
+    }
     index_t i = 0;
     for (; i + L <= half; i += L) {
       const V a = simd::load<V>(x + i), b = simd::load<V>(x + half + i);
