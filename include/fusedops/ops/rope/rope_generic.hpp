@@ -26,44 +26,38 @@ struct rotary_embedding_generic {
   using V = simd::vec_t<float, B>;
   static constexpr int L = simd::lanes<V>;
 
-  /// rotate_half with the half-width fixed at compile time (a multiple of L): the loop unrolls
-  /// completely and has no tail.
-  template <index_t HALF>
-  static FUSEDOPS_INLINE void rotate_half_fixed(const float* x, float* y, const float* c,
-                                                const float* s) noexcept {
-    static_assert(HALF % L == 0, "whole vectors");
-    for (index_t i = 0; i < HALF; i += L) {
-      const V a = simd::load<V>(x + i), b = simd::load<V>(x + HALF + i);
+  /// y[i] = x[i]·c[i] - x[i+h]·s[i], y[i+h] = x[i+h]·c[i] + x[i]·s[i] for i < h. HALF > 0 fixes
+  /// h = HALF at compile time (the loop then unrolls completely and the tail folds away); 0 takes
+  /// h = half.
+  template <index_t HALF = 0>
+  static FUSEDOPS_INLINE void rotate_half_n(const float* x, float* y, const float* c,
+                                            const float* s, index_t half) noexcept {
+    const index_t h = HALF > 0 ? HALF : half;
+    index_t i = 0;
+    for (; i + L <= h; i += L) {
+      const V a = simd::load<V>(x + i), b = simd::load<V>(x + h + i);
       const V cv = simd::load<V>(c + i), sv = simd::load<V>(s + i);
       simd::store(y + i, simd::fma(a, cv, V(0.0f) - b * sv));
-      simd::store(y + HALF + i, simd::fma(b, cv, a * sv));
+      simd::store(y + h + i, simd::fma(b, cv, a * sv));
+    }
+    if (i < h) {
+      const int n = static_cast<int>(h - i);
+      const V a = simd::load_partial<V>(x + i, n), b = simd::load_partial<V>(x + h + i, n);
+      const V cv = simd::load_partial<V>(c + i, n), sv = simd::load_partial<V>(s + i, n);
+      simd::store_partial(y + i, simd::fma(a, cv, V(0.0f) - b * sv), n);
+      simd::store_partial(y + h + i, simd::fma(b, cv, a * sv), n);
     }
   }
 
-  /// Rotated halves of the common head sizes (64, 128, 256) take the fixed-size form: with a
+  /// rotate_half_n; the common head sizes (64, 128, 256) with h fixed at compile time: with the
   /// 4-vector loop counted at run time, hot 4096 x 768 ran at 0.80 of the copy against 0.97
   /// (1 x 4096: 0.52 against 0.60; AVX-512, alternated).
   static FUSEDOPS_INLINE void rotate_half(const float* x, float* y, const float* c, const float* s,
                                           index_t half) noexcept {
-    if constexpr (32 % L == 0) {
-      if (half == 64) return rotate_half_fixed<64>(x, y, c, s);
-      if (half == 32) return rotate_half_fixed<32>(x, y, c, s);
-      if (half == 128) return rotate_half_fixed<128>(x, y, c, s);
-    }
-    index_t i = 0;
-    for (; i + L <= half; i += L) {
-      const V a = simd::load<V>(x + i), b = simd::load<V>(x + half + i);
-      const V cv = simd::load<V>(c + i), sv = simd::load<V>(s + i);
-      simd::store(y + i, simd::fma(a, cv, V(0.0f) - b * sv));
-      simd::store(y + half + i, simd::fma(b, cv, a * sv));
-    }
-    if (i < half) {
-      const int n = static_cast<int>(half - i);
-      const V a = simd::load_partial<V>(x + i, n), b = simd::load_partial<V>(x + half + i, n);
-      const V cv = simd::load_partial<V>(c + i, n), sv = simd::load_partial<V>(s + i, n);
-      simd::store_partial(y + i, simd::fma(a, cv, V(0.0f) - b * sv), n);
-      simd::store_partial(y + half + i, simd::fma(b, cv, a * sv), n);
-    }
+    if (half == 64) return rotate_half_n<64>(x, y, c, s, half);
+    if (half == 32) return rotate_half_n<32>(x, y, c, s, half);
+    if (half == 128) return rotate_half_n<128>(x, y, c, s, half);
+    rotate_half_n(x, y, c, s, half);
   }
 
   /// Pairs (a, b) = (x[2i], x[2i+1]) become (a·c_i - b·s_i, b·c_i + a·s_i): y = x·c' + swap(x)·s'
