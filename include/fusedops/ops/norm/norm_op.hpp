@@ -257,6 +257,7 @@ status validate_norm(const char* op, const norm_args<R, Space, T>& a, bool has_s
     const view<float, 1, Space>* stats[2] = {&a.mean, &a.inv_std};
     for (int i = 0; i < 2; ++i) {
       const view<float, 1, Space>& s = *stats[i];
+      if (s.empty()) continue;
       FUSEDOPS_RETURN_IF_ERROR(nc::disjoint(op, names[i], s, "x", a.x));
       FUSEDOPS_RETURN_IF_ERROR(nc::disjoint(op, names[i], s, "y", a.y));
       FUSEDOPS_RETURN_IF_ERROR(nc::disjoint(op, names[i], s, "residual", a.residual));
@@ -270,8 +271,9 @@ status validate_norm(const char* op, const norm_args<R, Space, T>& a, bool has_s
   const dims<R>* strides[4] = {&a.x.strides(), &a.y.strides(),
                                a.fused ? &a.residual.strides() : &a.x.strides(),
                                a.fused ? &a.sum.strides() : &a.y.strides()};
-  out = basic_norm_problem<T>{};
-  out.rows = row_layout<4>::make<R>(a.x.shape(), strides, axis);
+  // Filled in place, field by field: the row layout alone is 336 bytes, and building it or the
+  // whole problem in a temporary and copying it showed up in single-row calls.
+  out.rows.template assign<R>(a.x.shape(), strides, axis);
   out.hidden = hidden;
   out.x = a.x.data();
   out.y = a.y.data();
@@ -280,11 +282,14 @@ status validate_norm(const char* op, const norm_args<R, Space, T>& a, bool has_s
   out.scale = a.scale.data();
   out.bias = a.bias.empty() ? nullptr : a.bias.data();
   out.residual_bias = a.residual_bias.empty() ? nullptr : a.residual_bias.data();
-  if (has_stats_outputs && !a.mean.empty())
-    out.mean = a.mean.data(), out.mean_stride = a.mean.stride(0);
-  if (has_stats_outputs && !a.inv_std.empty())
-    out.inv_std = a.inv_std.data(), out.inv_std_stride = a.inv_std.stride(0);
+  const bool mean = has_stats_outputs && !a.mean.empty();
+  const bool inv_std = has_stats_outputs && !a.inv_std.empty();
+  out.mean = mean ? a.mean.data() : nullptr;
+  out.mean_stride = mean ? a.mean.stride(0) : 0;
+  out.inv_std = inv_std ? a.inv_std.data() : nullptr;
+  out.inv_std_stride = inv_std ? a.inv_std.stride(0) : 0;
   out.epsilon = a.epsilon;
+  out.stream = false;
   return {};
 }
 

@@ -28,23 +28,30 @@ struct row_layout {
   static row_layout make(const dims<R>& shape, const dims<R>* const (&strides)[N],
                          int lead) noexcept {
     row_layout l;
+    l.template assign<R>(shape, strides, lead);
+    return l;
+  }
+
+  /// make(), in place: no temporary of this (N = 4: 336-byte) struct to copy.
+  template <int R>
+  void assign(const dims<R>& shape, const dims<R>* const (&strides)[N], int lead) noexcept {
+    *this = row_layout{};
     for (int d = 0; d < lead; ++d) {
       const index_t e = shape[std::size_t(d)];
-      l.rows *= e;
+      rows *= e;
       if (e == 1) continue;  // contributes nothing to any offset
-      bool merge = l.ndims > 0;
+      bool merge = ndims > 0;
       for (int t = 0; t < N && merge; ++t)
-        merge = l.stride[t][l.ndims - 1] == (*strides[t])[std::size_t(d)] * e;
+        merge = stride[t][ndims - 1] == (*strides[t])[std::size_t(d)] * e;
       if (merge) {
-        l.extent[l.ndims - 1] *= e;
-        for (int t = 0; t < N; ++t) l.stride[t][l.ndims - 1] = (*strides[t])[std::size_t(d)];
+        extent[ndims - 1] *= e;
+        for (int t = 0; t < N; ++t) stride[t][ndims - 1] = (*strides[t])[std::size_t(d)];
         continue;
       }
-      l.extent[l.ndims] = e;
-      for (int t = 0; t < N; ++t) l.stride[t][l.ndims] = (*strides[t])[std::size_t(d)];
-      ++l.ndims;
+      extent[ndims] = e;
+      for (int t = 0; t < N; ++t) stride[t][ndims] = (*strides[t])[std::size_t(d)];
+      ++ndims;
     }
-    return l;
   }
 
   /// Offsets (in elements) of row r in every tensor.
