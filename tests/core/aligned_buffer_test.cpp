@@ -193,6 +193,25 @@ TEST_CASE("aligned_buffer: release") {
   CHECK(b.empty());
 }
 
+TEST_CASE("aligned_buffer: large buffers start on a huge-page boundary") {
+  // Workspaces and packed weights of 2 MiB or more: aligned (and advised, on Linux) as huge
+  // pages; the elements are all there and writable, including a size just over a boundary.
+  constexpr std::size_t huge = aligned_buffer<float>::huge_page_bytes;
+  for (const std::size_t count : {huge / sizeof(float), huge / sizeof(float) + 17,
+                                  3 * huge / sizeof(float) - 1}) {
+    CAPTURE(count);
+    aligned_buffer<float> b;
+    REQUIRE(b.allocate(count).ok());
+    CHECK(b.size() == count);
+    CHECK(address(b.data()) % huge == 0);
+    CHECK(fill_and_verify(b));
+  }
+  aligned_buffer<float> small;  // below the threshold: only the requested alignment
+  REQUIRE(small.allocate(huge / sizeof(float) - 64).ok());
+  CHECK(address(small.data()) % 64 == 0);
+  CHECK(fill_and_verify(small));
+}
+
 TEST_CASE("aligned_buffer: reallocation replaces the contents") {
   aligned_buffer<float> b;
   REQUIRE(b.allocate(10).ok());

@@ -98,6 +98,8 @@ TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: several passes over K, several col
       {100, 1050, 12, layout::padded, layout::row_major, layout::transposed, 1.0f, 0.25f, true},
       {1, 2100, 9, layout::row_major, layout::row_major, layout::row_major, 1.0f, 0.0f, false},
       {1, 1030, 1100, layout::row_major, layout::transposed, layout::row_major, 1.0f, 1.0f, false},
+      // 11 full 32-column panels: B packed in sweeps of 8 panels and then 3 (packing.hpp).
+      {70, 352, 40, layout::row_major, layout::row_major, layout::row_major, 1.0f, 0.0f, false},
   };
   for (const auto& d : cases) {
     gemm_setup s;
