@@ -19,41 +19,18 @@
 #include "fusedops/arch/simd.hpp"
 #include "fusedops/core/prefetch.hpp"
 #include "fusedops/core/shape.hpp"
+#include "fusedops/ops/gemm/packing.hpp"
 
 namespace fusedops::ops::attention_detail {
 
 /// dst[d · h + i] = row(i)[d] · scale for rows i < h and d < D, where row(i) points at query row
-/// i (unit stride along D). The multiply is the one the element-wise copy did, so the packed
-/// values are the same bit for bit.
+/// i (unit stride along D): the GEMM's k-major copy (gemm/packing.hpp), after requesting the rows.
+/// The multiply is the one the element-wise copy did, so the packed values are the same bit for
+/// bit.
 template <class V, class RowPtr>
 void pack_q_tile(int h, index_t D, RowPtr&& row, float scale, float* dst) noexcept {
-  constexpr int L = simd::lanes<V>;
-  const V sv = simd::broadcast<V>(scale);
-  const V zero = simd::broadcast<V>(0.0f);
-  const index_t d_full = D / L * L;
-  for (int i0 = 0; i0 < h; i0 += L) {
-    const int hh = std::min(L, h - i0);
-    const float* src[L];
-    for (int i = 0; i < hh; ++i) src[i] = row(i0 + i);
-    for (int i = 0; i < hh; ++i) prefetch_range(src[i], D);
-    for (index_t d0 = 0; d0 < d_full; d0 += L) {
-      V r[L];
-      for (int i = 0; i < L; ++i) r[i] = i < hh ? simd::load<V>(src[i] + d0) * sv : zero;
-      simd::transpose(r);  // r[j] = column d0 + j of the hh rows (and zeros)
-      if (hh == h && 2 * h >= L) {
-        // The h-float runs of consecutive columns are adjacent: whole-vector stores, each
-        // overwriting the previous one's surplus lanes, and a partial store for the last. (With
-        // 2h >= L no store reaches past this block of L columns.)
-        float* out = dst + d0 * h;
-        for (int j = 0; j + 1 < L; ++j) simd::store(out + j * h, r[j]);
-        simd::store_partial(out + (L - 1) * h, r[L - 1], hh);
-      } else {
-        for (int j = 0; j < L; ++j) simd::store_partial(dst + (d0 + j) * h + i0, r[j], hh);
-      }
-    }
-    for (index_t d = d_full; d < D; ++d)
-      for (int i = 0; i < hh; ++i) dst[d * h + i0 + i] = src[i][d] * scale;
-  }
+  for (int i = 0; i < h; ++i) prefetch_range(row(i), D);
+  gemm_detail::pack_rows_k_major<V>(h, D, row, scale, dst);
 }
 
 /// kt[d · ldt + c] = k[c · k_rs + d · k_cs] for keys c < n and d < D.
