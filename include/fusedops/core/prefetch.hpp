@@ -7,6 +7,8 @@
 // stream, and a read across rows gives them little to follow.
 #pragma once
 
+#include <cstdint>
+
 #include "fusedops/config/macros.hpp"
 #include "fusedops/core/shape.hpp"
 
@@ -20,6 +22,15 @@ template <class T>
 FUSEDOPS_INLINE void prefetch_range(const T* p, index_t n) noexcept {
   constexpr index_t step = prefetch_line_bytes / index_t(sizeof(T));
   for (index_t i = 0; i < n; i += step) FUSEDOPS_PREFETCH_READ(p + i);
+}
+
+/// Requests the line `bytes` past p, if that address is below `end` (the end of the memory the
+/// caller may read; p's tensor's byte range). For requests a fixed distance ahead of a loop: the
+/// address is computed as an integer, so no pointer is formed past the end of its array.
+template <class T>
+FUSEDOPS_INLINE void prefetch_ahead(const T* p, std::uintptr_t bytes, std::uintptr_t end) noexcept {
+  const std::uintptr_t target = reinterpret_cast<std::uintptr_t>(p) + bytes;
+  if (target < end) FUSEDOPS_PREFETCH_READ(reinterpret_cast<const T*>(target));
 }
 
 }  // namespace fusedops

@@ -10,8 +10,11 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 
 #include "fusedops/arch/simd.hpp"
+#include "fusedops/core/checks.hpp"
+#include "fusedops/core/prefetch.hpp"
 #include "fusedops/core/tensor_view.hpp"
 #include "fusedops/core/threading.hpp"
 #include "fusedops/ops/activation/lines.hpp"
@@ -84,14 +87,26 @@ struct gated_activation_generic {
   using V = simd::vec_t<float, B>;
   static constexpr int L = simd::lanes<V>;
 
-  /// y[j] = act(a[j]) · b[j] for j < n, at any strides (unit strides take plain loads).
+  /// How far ahead of the loads the unit-stride loop requests a and b, in bytes (6 KiB). Each
+  /// row of x is two runs (a, then b: 3 KiB each at hidden size 768) read side by side, and the
+  /// hardware prefetchers, which start over on every such short run, left SwiGLU 4096 × 768
+  /// from memory at 0.67 ns per output against SiLU's 0.21; with the requests 0.37 (1 KiB
+  /// ahead: 0.41, 12 KiB: 0.39), and no change when x is in cache. Requests past a row's end
+  /// fall on the rows that follow, which is where the loop goes next.
+  static constexpr std::uintptr_t prefetch_bytes = 6 * 1024;
+
+  /// y[j] = act(a[j]) · b[j] for j < n, at any strides (unit strides take plain loads). x_end:
+  /// the end of x's memory, which the requests ahead stay below.
   template <class Act>
   static void line(const float* a, const float* b, index_t sx, float* y, index_t sy, index_t n,
-                   const Act& act) noexcept {
+                   std::uintptr_t x_end, const Act& act) noexcept {
     index_t j = 0;
     if (sx == 1 && sy == 1) {
-      for (; j + L <= n; j += L)
+      for (; j + L <= n; j += L) {
+        prefetch_ahead(a + j, prefetch_bytes, x_end);
+        prefetch_ahead(b + j, prefetch_bytes, x_end);
         simd::store(y + j, act(simd::load<V>(a + j)) * simd::load<V>(b + j));
+      }
       if (j < n) {
         const int rest = static_cast<int>(n - j);
         simd::store_partial(
@@ -119,12 +134,14 @@ struct gated_activation_generic {
     const auto lines = line_space<R, 2>::make(x.shape(), strides, keep);
     const index_t h = y.shape(R - 1), sx = x.stride(R - 1), sy = y.stride(R - 1);
     const index_t grain = std::max<index_t>(1, index_t{16384} / std::max<index_t>(h, 1));
+    std::uintptr_t x_begin, x_end;
+    checks::byte_range(x, x_begin, x_end);
     parallel_for(threads, lines.lines, grain, [&](index_t l0, index_t l1) {
       for (index_t l = l0; l < l1; ++l) {
         index_t off[2];
         lines.seek(l, off);
         const float* a = x.data() + off[0];
-        line(a, a + h * sx, sx, y.data() + off[1], sy, h, act);
+        line(a, a + h * sx, sx, y.data() + off[1], sy, h, x_end, act);
       }
     });
   }
