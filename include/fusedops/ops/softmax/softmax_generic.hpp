@@ -231,8 +231,8 @@ struct softmax_generic {
     if (vec_dim < 0) {  // the axis is (in effect) the last dimension: one line per row
       const index_t grain = std::max<index_t>(1, index_t{8192} / std::max<index_t>(n, 1));
       const bool stream_lines = stream && ax == 1 && ay == 1 && n <= stream_line_max;
-      parallel_for(threads, lines.lines, grain, [&](index_t l0, index_t l1) {
-        alignas(64) float e_buf[stream_line_max];  // (only touched by streamed lines)
+      // Lines [l0, l1); e_buf: the streamed lines' exponentials (null: nothing streams).
+      auto lines_in = [&](index_t l0, index_t l1, float* e_buf) {
         for (index_t l = l0; l < l1; ++l) {
           index_t off[2];
           lines.seek(l, off);
@@ -244,15 +244,25 @@ struct softmax_generic {
               next = x.data() + noff[0];
             }
             float* yl = y.data() + off[1];
-            const bool s = stream_lines && simd::stream_aligned<V>(yl);
+            const bool s = e_buf != nullptr && simd::stream_aligned<V>(yl);
             row_contiguous<Log>(x.data() + off[0], yl, n, next, s ? e_buf : nullptr);
-          }
-          else {
+          } else {
             row_strided<Log>(x.data() + off[0], ax, y.data() + off[1], ay, n);
           }
         }
-        if (stream_lines) simd::stream_fence<V>();  // the share's stores visible on return
-      });
+      };
+      if (stream_lines) {
+        // The 16 KiB buffer lives only in the frames of calls that stream (a worker thread's
+        // stack may be small).
+        parallel_for(threads, lines.lines, grain, [&](index_t l0, index_t l1) {
+          alignas(64) float e_buf[stream_line_max];
+          lines_in(l0, l1, e_buf);
+          simd::stream_fence<V>();  // the share's stores visible on return
+        });
+      } else {
+        parallel_for(threads, lines.lines, grain,
+                     [&](index_t l0, index_t l1) { lines_in(l0, l1, nullptr); });
+      }
       return;
     }
     // Vectorised across vec_dim: tasks are (line, block of L positions along vec_dim).
