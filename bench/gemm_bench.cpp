@@ -333,14 +333,15 @@ auto fused_epilogue(const operands& o) {
   return chain(bias_col{o.biasv()}, activation<fusedops::act::gelu_tanh>{}, residual{o.resv()});
 }
 
-// fusedops, B as given; the workspace is allocated once, outside the timed loop.
+// fusedops, B as given; the workspace is allocated once, outside the timed loop, in huge pages
+// (aligned_buffer pages::huge, what the README advises for a GEMM workspace).
 runner fusedops_plain(operands& o, int threads, bool fused, bool unfused, cold_pool* cold) {
   runner r;
   fusedops::gemm_params p;
   p.threads = policy(threads);
   const std::size_t need = fusedops::gemm_workspace_size<backend>(o.av(), o.bv(), o.cv(), p);
   auto ws = std::make_shared<fusedops::aligned_buffer<float>>();
-  check(ws->allocate(need));
+  check(ws->allocate(need, fusedops::pages::huge));
   p.workspace = fusedops::view<float, 1>(ws->data(), fusedops::dims<1>{index_t(need)});
   p.allow_allocation = false;
   r.keep = ws;
@@ -376,7 +377,7 @@ runner fusedops_packed(operands& o, int threads, bool fused, cold_pool* cold) {
   const auto& pb = cold ? cold->packed.front() : o.packed();
   const std::size_t need = fusedops::gemm_workspace_size<backend>(o.av(), pb, o.cv(), p);
   auto ws = std::make_shared<fusedops::aligned_buffer<float>>();
-  check(ws->allocate(need));
+  check(ws->allocate(need, fusedops::pages::huge));
   p.workspace = fusedops::view<float, 1>(ws->data(), fusedops::dims<1>{index_t(need)});
   p.allow_allocation = false;
   r.keep = ws;

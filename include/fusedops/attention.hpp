@@ -146,7 +146,7 @@ status attention(view<const float, 4> q, view<const float, 4> k, view<const floa
                              "attention: 'workspace' holds %td floats; this call needs %zu "
                              "(attention_workspace_size), and allow_allocation is false",
                              p.workspace.shape(0), need);
-      FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
+      FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need, pages::huge));
       ws = owned.data();
     }
     ops::kv_cache::append<B>(k, v, p, cache, pr.rope, p.threads);

@@ -111,7 +111,7 @@ inline status acquire_workspace(const char* op, const gemm_params& p, std::size_
                          "%s: 'workspace' holds %td floats; this call needs %zu "
                          "(%s_workspace_size), and allow_allocation is false",
                          op, p.workspace.shape(0), need, op);
-  FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need));
+  FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need, pages::huge));
   ws = owned.data();
   return {};
 }

@@ -33,6 +33,7 @@ namespace {
 
 using fusedops::aligned_buffer;
 using fusedops::errc;
+using fusedops::pages;
 using fusedops::status;
 
 template <class T>
@@ -193,7 +194,7 @@ TEST_CASE("aligned_buffer: release") {
   CHECK(b.empty());
 }
 
-TEST_CASE("aligned_buffer: large buffers start on a huge-page boundary") {
+TEST_CASE("aligned_buffer: pages::huge puts large buffers on a huge-page boundary") {
   // Workspaces and packed weights of 2 MiB or more: aligned (and advised, on Linux) as huge
   // pages; the elements are all there and writable, including a size just over a boundary.
   constexpr std::size_t huge = aligned_buffer<float>::huge_page_bytes;
@@ -201,15 +202,23 @@ TEST_CASE("aligned_buffer: large buffers start on a huge-page boundary") {
                                   3 * huge / sizeof(float) - 1}) {
     CAPTURE(count);
     aligned_buffer<float> b;
-    REQUIRE(b.allocate(count).ok());
+    REQUIRE(b.allocate(count, pages::huge).ok());
     CHECK(b.size() == count);
     CHECK(address(b.data()) % huge == 0);
     CHECK(fill_and_verify(b));
   }
-  aligned_buffer<float> small;  // below the threshold: only the requested alignment
-  REQUIRE(small.allocate(huge / sizeof(float) - 64).ok());
+  aligned_buffer<float> small;  // below the threshold: only the buffer's own alignment
+  REQUIRE(small.allocate(huge / sizeof(float) - 64, pages::huge).ok());
   CHECK(address(small.data()) % 64 == 0);
   CHECK(fill_and_verify(small));
+  aligned_buffer<float> plain;  // the default asks for nothing more than the alignment
+  REQUIRE(plain.allocate(huge / sizeof(float) + 17).ok());
+  CHECK(address(plain.data()) % 64 == 0);
+  CHECK(fill_and_verify(plain));
+  // The size limit holds with huge pages too.
+  const std::size_t limit = (std::numeric_limits<std::size_t>::max() - 64) / sizeof(float);
+  CHECK(plain.allocate(opaque(limit + 1), pages::huge).code() == errc::out_of_memory);
+  CHECK(plain.empty());
 }
 
 TEST_CASE("aligned_buffer: reallocation replaces the contents") {

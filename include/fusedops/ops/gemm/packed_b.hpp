@@ -140,13 +140,14 @@ class packed_weights {
  public:
   status pack(view<const float, 2> b, threading threads = threading::serial()) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor("pack_b", "b", b));
-    FUSEDOPS_RETURN_IF_ERROR(buffer_.allocate(packed_b_size<B>(b.shape(0), b.shape(1))));
+    FUSEDOPS_RETURN_IF_ERROR(buffer_.allocate(packed_b_size<B>(b.shape(0), b.shape(1)), pages::huge));
     return pack_b<B>(b, storage(), packed_, threads);
   }
   status pack_gated(view<const float, 2> gate, view<const float, 2> up,
                     threading threads = threading::serial()) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor("pack_b_gated", "gate", gate));
-    FUSEDOPS_RETURN_IF_ERROR(buffer_.allocate(packed_b_size<B>(gate.shape(0), gate.shape(1), true)));
+    FUSEDOPS_RETURN_IF_ERROR(
+        buffer_.allocate(packed_b_size<B>(gate.shape(0), gate.shape(1), true), pages::huge));
     return pack_b_gated<B>(gate, up, storage(), packed_, threads);
   }
   const packed_b<B>& get() const noexcept { return packed_; }
