@@ -12,9 +12,11 @@
 #define FUSEDOPS_RESTRICT __restrict__
 #define FUSEDOPS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FUSEDOPS_UNLIKELY(x) __builtin_expect(!!(x), 0)
-// Hints: bring the line at p into cache for writing / reading (p need not be dereferenceable).
+// Hints: bring the line at p into cache for writing / reading (p need not be dereferenceable);
+// _L2: for reading soon, not next (x86 prefetcht1: into L2, not L1).
 #define FUSEDOPS_PREFETCH_WRITE(p) __builtin_prefetch((p), 1, 3)
 #define FUSEDOPS_PREFETCH_READ(p) __builtin_prefetch((p), 0, 3)
+#define FUSEDOPS_PREFETCH_READ_L2(p) __builtin_prefetch((p), 0, 2)
 #else
 #define FUSEDOPS_INLINE inline
 #define FUSEDOPS_RESTRICT
@@ -22,6 +24,7 @@
 #define FUSEDOPS_UNLIKELY(x) (x)
 #define FUSEDOPS_PREFETCH_WRITE(p) static_cast<void>(p)
 #define FUSEDOPS_PREFETCH_READ(p) static_cast<void>(p)
+#define FUSEDOPS_PREFETCH_READ_L2(p) static_cast<void>(p)
 #endif
 
 // Functors shared by CPU kernels, CUDA kernels and the double-precision oracle carry this.

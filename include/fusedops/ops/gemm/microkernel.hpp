@@ -18,6 +18,7 @@
 
 #include "fusedops/arch/simd.hpp"
 #include "fusedops/config/macros.hpp"
+#include "fusedops/core/prefetch.hpp"
 #include "fusedops/fused/epilogue/gated.hpp"
 
 namespace fusedops::ops::gemm_detail {
@@ -33,11 +34,20 @@ FUSEDOPS_INLINE void unroll(F&& f) {
 }
 
 /// acc[i][v] += sum over k < kc of A(i, k) · B(k, v·lanes .. v·lanes + lanes).
+/// If `next_panel` is not 0, each step also requests into L2 the row's continuation that many
+/// floats further (VECS vectors' worth): the same rows of the next panel when B is read in
+/// place, whose rows are too far apart for the hardware prefetchers to follow.
 template <class V, int ROWS, int VECS, bool PACKED_A>
 FUSEDOPS_INLINE void accumulate(V (&acc)[ROWS][VECS], index_t kc, const float* FUSEDOPS_RESTRICT a,
-                                index_t lda, const float* FUSEDOPS_RESTRICT b, index_t ldb) noexcept {
+                                index_t lda, const float* FUSEDOPS_RESTRICT b, index_t ldb,
+                                index_t next_panel = 0) noexcept {
   constexpr int lanes = simd::lanes<V>;
+  constexpr int floats_per_line = int(prefetch_line_bytes / sizeof(float));
   for (index_t k = 0; k < kc; ++k) {
+    if (next_panel != 0) {
+      for (int f = 0; f < VECS * lanes; f += floats_per_line)
+        FUSEDOPS_PREFETCH_READ_L2(b + next_panel + f);
+    }
     V bv[VECS];
     unroll<VECS>([&](auto v) {
       bv[v] = simd::load<V>(b + v * lanes);
@@ -59,10 +69,10 @@ struct tile_store {
   const float* c_in;   // beta source at the tile's first element (beta != 0 only)
   index_t in_rs, in_cs;
   float alpha, beta;
-  bool first_pass;     // first pass over K: C holds nothing of ours yet
-  bool last_pass;      // last pass over K: apply the epilogue, store the final value
+  bool first_pass;            // first pass over K: C holds nothing of ours yet
+  bool last_pass;             // last pass over K: apply the epilogue, store the final value
   index_t row0, col0, batch;  // output coordinates of the tile, for the epilogue
-  int cols;            // output columns that exist in this tile (the rest is padding)
+  int cols;                   // output columns that exist in this tile (the rest is padding)
 };
 
 /// Finishes a tile of accumulators (row-major, VECS·lanes floats per row, `rows` rows) and
@@ -115,10 +125,11 @@ void finish_tile(const float* acc, int rows, const tile_store& t, const E& ep) n
 /// Not templated on the epilogue: one kernel per height serves every fusion.
 template <class V, int ROWS, int VECS, bool PACKED_A>
 void run_tile(index_t kc, const float* a, index_t lda, const float* b, index_t ldb,
-              float* out) noexcept {
+              index_t next_panel, float* out) noexcept {
   V acc[ROWS][VECS];
-  unroll<ROWS>([&](auto i) { unroll<VECS>([&](auto v) { acc[i][v] = simd::broadcast<V>(0.0f); }); });
-  accumulate<V, ROWS, VECS, PACKED_A>(acc, kc, a, lda, b, ldb);
+  unroll<ROWS>(
+      [&](auto i) { unroll<VECS>([&](auto v) { acc[i][v] = simd::broadcast<V>(0.0f); }); });
+  accumulate<V, ROWS, VECS, PACKED_A>(acc, kc, a, lda, b, ldb, next_panel);
   constexpr int lanes = simd::lanes<V>;
   unroll<ROWS>([&](auto i) {
     unroll<VECS>([&](auto v) { simd::store(out + (i * VECS + v) * lanes, acc[i][v]); });
@@ -128,8 +139,11 @@ void run_tile(index_t kc, const float* a, index_t lda, const float* b, index_t l
 /// run_tile for every height 1..HEIGHTS, indexed by height - 1: edge tiles get their own kernel.
 template <class V, int HEIGHTS, int VECS, bool PACKED_A>
 struct tile_table {
-  using fn = void (*)(index_t, const float*, index_t, const float*, index_t, float*) noexcept;
-  static constexpr fn make(int h) noexcept { return h <= 0 || h > HEIGHTS ? nullptr : entries()[h - 1]; }
+  using fn = void (*)(index_t, const float*, index_t, const float*, index_t, index_t,
+                      float*) noexcept;
+  static constexpr fn make(int h) noexcept {
+    return h <= 0 || h > HEIGHTS ? nullptr : entries()[h - 1];
+  }
 
  private:
   template <int... I>
