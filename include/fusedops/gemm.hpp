@@ -100,12 +100,28 @@ status check_gated(index_t b_cols, const view<float, 2>& c, const gemm_params& p
   return {};
 }
 
-/// Points `ws` at `need` floats of scratch: the caller's workspace when it is large enough, else a
-/// fresh allocation held by `owned` when allow_allocation permits, else buffer_too_small.
+/// Scratch of up to this many floats (8 KiB) comes from the calling thread's stack: products
+/// whose K and N are a few dozen then need no workspace and never allocate (an allocation would
+/// cost more than the product itself).
+inline constexpr std::size_t stack_scratch_floats = 2048;
+
+/// Floats of workspace a caller must provide for `need` floats of scratch.
+inline std::size_t caller_workspace_floats(std::size_t need) noexcept {
+  return need <= stack_scratch_floats ? 0 : need;
+}
+
+/// Points `ws` at `need` floats of scratch: the caller's workspace when it is large enough, else
+/// `on_stack` (stack_scratch_floats, 64-byte aligned) when that is, else a fresh allocation held
+/// by `owned` when allow_allocation permits, else buffer_too_small.
 inline status acquire_workspace(const char* op, const gemm_params& p, std::size_t need,
-                                aligned_buffer<float>& owned, float*& ws) noexcept {
+                                float* on_stack, aligned_buffer<float>& owned,
+                                float*& ws) noexcept {
   ws = p.workspace.data();
   if (need <= static_cast<std::size_t>(p.workspace.shape(0))) return {};
+  if (need <= stack_scratch_floats) {
+    ws = on_stack;
+    return {};
+  }
   if (!p.allow_allocation)
     return status::error(errc::buffer_too_small,
                          "%s: 'workspace' holds %td floats; this call needs %zu "
@@ -124,8 +140,9 @@ status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
   const plan pl = impl::make_plan(pr, p.threads.concurrency());
   const std::size_t need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
   float* ws = nullptr;
+  alignas(64) float on_stack[stack_scratch_floats];
   aligned_buffer<float> owned;
-  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm", p, need, owned, ws));
+  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm", p, need, on_stack, owned, ws));
   impl::run(pr, pl, ws, p.threads, ep);
   return {};
 }
@@ -205,14 +222,17 @@ status gemm(device_view<TA, 2> a, device_view<TB, 2> b, device_view<TC, 2> c, co
 #endif
 }
 
-/// Floats of workspace gemm(a, b, c, ep, p) needs (0 for most prepacked calls); pass at least
-/// this much in gemm_params::workspace to make the call allocation-free.
+/// Floats of workspace gemm(a, b, c, ep, p) needs (0 for most prepacked calls, and for products
+/// whose scratch fits in 8 KiB of the calling thread's stack); pass at least this much in
+/// gemm_params::workspace to make the call allocation-free.
 template <class B = default_backend, class E = epilogue::none>
 std::size_t gemm_workspace_size(view<const float, 2> a, view<const float, 2> b, view<float, 2> c,
                                 const gemm_params& p = {}) noexcept {
   using impl = impl_for_t<ops::gemm_op, B>;
-  const auto pl = impl::make_plan(ops::gemm_detail::make_problem<E>(a, b, c, p), p.threads.concurrency());
-  return static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+  const auto pl =
+      impl::make_plan(ops::gemm_detail::make_problem<E>(a, b, c, p), p.threads.concurrency());
+  return ops::gemm_detail::caller_workspace_floats(static_cast<std::size_t>(pl.per_thread_floats) *
+                                                   std::size_t(pl.threads));
 }
 template <class B, class E = epilogue::none>
 std::size_t gemm_workspace_size(view<const float, 2> a, const packed_b<B>& b, view<float, 2> c,
@@ -220,7 +240,8 @@ std::size_t gemm_workspace_size(view<const float, 2> a, const packed_b<B>& b, vi
   using impl = impl_for_t<ops::gemm_op, B>;
   const auto pl =
       impl::make_plan(ops::gemm_detail::make_problem<B, E>(a, b, c, p), p.threads.concurrency());
-  return static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+  return ops::gemm_detail::caller_workspace_floats(static_cast<std::size_t>(pl.per_thread_floats) *
+                                                   std::size_t(pl.threads));
 }
 
 /// ONNX Gemm's C input, unidirectionally broadcast to [m, n] with stride-0 views: rank 0 (scalar),
@@ -272,6 +293,7 @@ struct batched_plan {
   std::size_t per_worker = 0;  ///< scratch floats of one worker
   plan pl;
   std::size_t floats() const noexcept { return per_worker * static_cast<std::size_t>(workers); }
+  std::size_t caller_floats() const noexcept { return caller_workspace_floats(floats()); }
 };
 
 /// `first` is the problem of matrix 0 (all have its shape).
@@ -293,8 +315,9 @@ status run_batched(index_t batch, const gemm_params& p, const E& ep, MakeProblem
   if (batch == 0) return {};
   const batched_plan bp = plan_batched<B>(batch, p, make(index_t{0}));
   float* ws = nullptr;
+  alignas(64) float on_stack[stack_scratch_floats];
   aligned_buffer<float> owned;
-  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm_batched", p, bp.floats(), owned, ws));
+  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm_batched", p, bp.floats(), on_stack, owned, ws));
   if (bp.across) {
     const index_t workers = bp.workers;
     parallel_for(p.threads, workers, 1, [&](index_t w0, index_t w1) {
@@ -326,7 +349,8 @@ status gemm_batched(view<const float, 3> a, view<const float, 3> b, view<float, 
   auto mat_b = [&](index_t i) { return b.select(0, b.shape(0) == 1 ? 0 : i); };
   // The 2-D checks on the first matrices cover the shapes and strides of all of them.
   FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::input_matrix("b", mat_b(0), false));
-  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_gated<E>(b.shape(2), c.select(0, 0), p, false, false));
+  FUSEDOPS_RETURN_IF_ERROR(
+      ops::gemm_detail::check_gated<E>(b.shape(2), c.select(0, 0), p, false, false));
   const index_t n = epilogue::is_gated_v<E> ? b.shape(2) / 2 : b.shape(2);
   FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::common(mat_a(0), b.shape(1), n, b, c.select(0, 0), p, ep));
   return ops::gemm_detail::run_batched<B>(c.shape(0), p, ep, [&](index_t i) {
@@ -347,8 +371,10 @@ status gemm_batched(view<const float, 3> a, const packed_b<B>& b, view<float, 3>
   auto mat_a = [&](index_t i) { return a.select(0, a.shape(0) == 1 ? 0 : i); };
   if (b.data() == nullptr && b.size() != 0)
     return status::error(errc::null_pointer, "gemm_batched: packed 'b' has no storage");
-  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_gated<E>(b.n(), c.select(0, 0), p, true, b.gated()));
-  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::common(mat_a(0), b.k(), b.n(), b.storage(), c.select(0, 0), p, ep));
+  FUSEDOPS_RETURN_IF_ERROR(
+      ops::gemm_detail::check_gated<E>(b.n(), c.select(0, 0), p, true, b.gated()));
+  FUSEDOPS_RETURN_IF_ERROR(
+      ops::gemm_op::common(mat_a(0), b.k(), b.n(), b.storage(), c.select(0, 0), p, ep));
   return ops::gemm_detail::run_batched<B>(c.shape(0), p, ep, [&](index_t i) {
     auto pr = ops::gemm_detail::make_problem<B, E>(mat_a(i), b, c.select(0, i), p);
     pr.batch = i;
@@ -365,15 +391,16 @@ std::size_t gemm_batched_workspace_size(view<const float, 3> a, view<const float
   return ops::gemm_detail::plan_batched<B>(
              c.shape(0), p,
              ops::gemm_detail::make_problem<E>(a.select(0, 0), b.select(0, 0), c.select(0, 0), p))
-      .floats();
+      .caller_floats();
 }
 template <class B, class E = epilogue::none>
 std::size_t gemm_batched_workspace_size(view<const float, 3> a, const packed_b<B>& b,
                                         view<float, 3> c, const gemm_params& p = {}) noexcept {
   if (c.shape(0) == 0 || a.shape(0) == 0) return 0;
   return ops::gemm_detail::plan_batched<B>(
-             c.shape(0), p, ops::gemm_detail::make_problem<B, E>(a.select(0, 0), b, c.select(0, 0), p))
-      .floats();
+             c.shape(0), p,
+             ops::gemm_detail::make_problem<B, E>(a.select(0, 0), b, c.select(0, 0), p))
+      .caller_floats();
 }
 
 /// gemm_batched on device memory: `gemm_batched<backend::cuda>(a, b, c, ep, params, stream)`, one
@@ -459,9 +486,11 @@ status matmul(view<const float, R> a, view<const float, R> b, view<float, R> c, 
   };
   if (batch == 0) return {};
   FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::input_matrix("b", matrix(b, 0), false));
-  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_detail::check_gated<E>(b.shape(R - 1), matrix(c, 0), p, false, false));
+  FUSEDOPS_RETURN_IF_ERROR(
+      ops::gemm_detail::check_gated<E>(b.shape(R - 1), matrix(c, 0), p, false, false));
   const index_t n = epilogue::is_gated_v<E> ? b.shape(R - 1) / 2 : b.shape(R - 1);
-  FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::common(matrix(a, 0), b.shape(R - 2), n, b, matrix(c, 0), p, ep));
+  FUSEDOPS_RETURN_IF_ERROR(
+      ops::gemm_op::common(matrix(a, 0), b.shape(R - 2), n, b, matrix(c, 0), p, ep));
   FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::disjoint("c", c, "a", a));
   FUSEDOPS_RETURN_IF_ERROR(ops::gemm_op::disjoint("c", c, "b", b));
   return ops::gemm_detail::run_batched<B>(batch, p, ep, [&](index_t i) {

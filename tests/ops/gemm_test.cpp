@@ -270,7 +270,7 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: caller workspace and allow_allocation = false",
   };
   const ws_case cases[] = {
       {70, 40, 33, layout::row_major, layout::row_major, 1},  // packed A and B
-      {3, 47, 20, layout::row_major, layout::row_major, 1},   // direct A, direct B: a partial panel
+      {3, 47, 200, layout::row_major, layout::row_major, 1},  // direct A, direct B: a partial panel
       {30, 33, 1100, layout::transposed, layout::row_major, 2},  // packed A, two passes, 2 threads
       {100, 70, 16, layout::row_major, layout::transposed, 2},
   };
@@ -287,7 +287,7 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: caller workspace and allow_allocation = false",
     p.allow_allocation = false;
     matrix c = test::output_matrix(wc.m, wc.n, layout::row_major);
     const std::size_t need = gemm_workspace_size<B>(a.in(), b.in(), c.v, p);
-    CHECK(need > 0);
+    REQUIRE(need > 0);  // (more than the stack scratch on every backend)
     const auto want = test::expect_gemm(a.in(), b.in(), epilogue::none{}, test::exact_epilogue);
     {  // exactly the reported size
       std::vector<float> ws(need, test::gemm_qnan);
@@ -343,8 +343,8 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: caller workspace and allow_allocation = false",
 TEST_CASE_TEMPLATE_APPLY(gemm_workspace_id, fusedops::test::compiled_backends_tuple);
 
 // A prepacked product with M <= 4 reads A in place and B from its panels: no scratch at all.
-// Empty products write nothing, so they need none either.
-TEST_CASE_TEMPLATE_DEFINE("gemm: prepacked small M and empty products need no workspace", B,
+// Tiny products keep theirs on the stack. Empty products write nothing, so they need none.
+TEST_CASE_TEMPLATE_DEFINE("gemm: prepacked small M, tiny and empty products need no workspace", B,
                           gemm_no_workspace_id) {
   gemm_params p;
   p.allow_allocation = false;
@@ -360,6 +360,29 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: prepacked small M and empty products need no wo
     CHECK(test::gemm_mismatches(
               y3.in(), test::expect_gemm(x3.in(), w.in(), epilogue::none{}, test::exact_epilogue),
               "packed small M without workspace") == 0);
+  // Unpacked products whose scratch fits in 8 KiB (gemm_detail::stack_scratch_floats) take it
+  // from the stack: A packed (M > 4) and B's partial panel, plain and batched, 1 and 2 threads.
+  const matrix a6 = test::random_matrix(6, 16, layout::row_major, 5);
+  const matrix w6 = test::random_matrix(16, 24, layout::row_major, 6);
+  matrix y6 = test::output_matrix(6, 24, layout::row_major);
+  const auto want6 = test::expect_gemm(a6.in(), w6.in(), epilogue::none{}, test::exact_epilogue);
+  for (int threads : {1, 2}) {
+    p.threads = threading::openmp(threads);
+    CHECK(gemm_workspace_size<B>(a6.in(), w6.in(), y6.v, p) == 0);
+    const status s6 = gemm<B>(a6.in(), w6.in(), y6.v, epilogue::none{}, p);
+    REQUIRE_MESSAGE(s6.ok(), std::string(s6.message()));
+    CHECK(test::gemm_mismatches(y6.in(), want6, "scratch on the stack") == 0);
+    std::vector<float> yb(2 * 6 * 24, test::gemm_qnan);
+    const auto a2 = view<const float, 3>(a6.in().data(), dims<3>{2, 6, 16}, {0, 16, 1});
+    const auto w2 = view<const float, 3>(w6.in().data(), dims<3>{2, 16, 24}, {0, 24, 1});
+    const auto y2 = make_view(yb.data(), {2, 6, 24});
+    CHECK(gemm_batched_workspace_size<B>(a2, w2, y2, p) == 0);
+    const status sb = gemm_batched<B>(a2, w2, y2, epilogue::none{}, p);
+    REQUIRE_MESSAGE(sb.ok(), std::string(sb.message()));
+    for (index_t i = 0; i < 2; ++i)
+      CHECK(test::gemm_mismatches(y2.select(0, i), want6, "batched, scratch on the stack") == 0);
+  }
+  p.threads = threading::serial();
   // M = 0 and N = 0 are no-ops, whatever the workspace.
   matrix c = test::output_matrix(5, 24, layout::row_major, 4.0f);
   const std::vector<float> before = c.buf;
