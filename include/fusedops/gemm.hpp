@@ -137,8 +137,15 @@ template <class B, class E>
 status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
   using impl = impl_for_t<gemm_op, B>;
   if (pr.m == 0 || pr.n == 0) return {};  // nothing to write, so no scratch either
-  const plan pl = impl::make_plan(pr, p.threads.concurrency());
-  const std::size_t need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+  plan pl = impl::make_plan(pr, p.threads.concurrency());
+  std::size_t need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+  // A split-K GEMV's scratch is optional: without it (no room in the caller's workspace and
+  // allocation off), the threads split the columns instead.
+  if (pl.split_k && !p.allow_allocation && need > stack_scratch_floats &&
+      need > static_cast<std::size_t>(p.workspace.shape(0))) {
+    pl = impl::make_plan(pr, p.threads.concurrency(), false);
+    need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+  }
   float* ws = nullptr;
   alignas(64) float on_stack[stack_scratch_floats];
   aligned_buffer<float> owned;
@@ -224,7 +231,10 @@ status gemm(device_view<TA, 2> a, device_view<TB, 2> b, device_view<TC, 2> c, co
 
 /// Floats of workspace gemm(a, b, c, ep, p) needs (0 for most prepacked calls, and for products
 /// whose scratch fits in 8 KiB of the calling thread's stack); pass at least this much in
-/// gemm_params::workspace to make the call allocation-free.
+/// gemm_params::workspace to make the call allocation-free. With several threads, an unpacked
+/// M = 1 product over a row-major B splits K between them when K >= N or B outgrows the
+/// last-level cache, and asks for N floats per thread of partial sums; given less, with
+/// allow_allocation false, it splits the columns instead (no error, slower from memory).
 template <class B = default_backend, class E = epilogue::none>
 std::size_t gemm_workspace_size(view<const float, 2> a, view<const float, 2> b, view<float, 2> c,
                                 const gemm_params& p = {}) noexcept {
@@ -303,7 +313,7 @@ batched_plan plan_batched(index_t batch, const gemm_params& p, const problem& fi
   const int threads = p.threads.concurrency();
   batched_plan bp;
   bp.across = batch >= threads;
-  bp.pl = impl::make_plan(first, bp.across ? 1 : threads);
+  bp.pl = impl::make_plan(first, bp.across ? 1 : threads, false);  // (GEMVs split columns)
   bp.workers = bp.across ? std::min<index_t>(batch, threads) : 1;
   bp.per_worker = static_cast<std::size_t>(bp.pl.per_thread_floats) * std::size_t(bp.pl.threads);
   return bp;

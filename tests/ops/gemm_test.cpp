@@ -243,6 +243,8 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: serial, openmp(1) and openmp(2) all match the o
       {200, 17, 40, layout::row_major, layout::transposed},  // rows
       {130, 130, 70, layout::transposed, layout::padded},    // both candidates
       {1, 500, 64, layout::row_major, layout::row_major},    // GEMV rows
+      {1, 4099, 300, layout::row_major, layout::row_major},  // GEMV rows, 2 chunks of columns
+      {1, 33, 129, layout::transposed, layout::padded},      // GEMV rows, K split (K >= N)
       {1, 300, 65, layout::row_major, layout::transposed},   // GEMV dots over B^T
       {300, 1, 33, layout::row_major, layout::row_major},    // GEMV dots over A
       {3, 200, 1100, layout::row_major, layout::row_major},  // two passes over K
@@ -254,6 +256,11 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: serial, openmp(1) and openmp(2) all match the o
       s.m = tc.m, s.n = tc.n, s.k = tc.k, s.a = tc.a, s.b = tc.b, s.threads = t;
       s.beta = 0.25f, s.separate_c_in = true;
       CHECK(test::run_gemm_case<B>(s, seed) == 0);
+      if (tc.m == 1 && tc.k >= 128) {  // a K split adds its partial sums once, before the epilogue
+        const auto bias = test::random_floats(std::size_t(tc.n), seed + 7);
+        CHECK(test::run_gemm_case<B>(s, seed, epilogue::bias_col{make_view(bias.data(), {tc.n})},
+                                     test::linear_nodes(1), "bias_col") == 0);
+      }
       s.form = b_form::packed_weights;
       CHECK(test::run_gemm_case<B>(s, seed) == 0);
       seed += 3;
@@ -339,6 +346,23 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: caller workspace and allow_allocation = false",
   CHECK(test::gemm_mismatches(
             y.in(), test::expect_gemm(x.in(), w.in(), epilogue::none{}, test::exact_epilogue),
             "GEMV without workspace") == 0);
+  // With 2 threads a GEMV over a row-major W splits K, partial sums in scratch: the reported
+  // size gets that; without it, and with allocation off, the threads split the columns.
+  const matrix xk = test::random_matrix(1, 3000, layout::row_major, 3);
+  const matrix wk = test::random_matrix(3000, 1500, layout::row_major, 4);
+  const auto want_k = test::expect_gemm(xk.in(), wk.in(), epilogue::none{}, test::exact_epilogue);
+  p.threads = threading::openmp(2);
+  matrix yk = test::output_matrix(1, 1500, layout::row_major);
+  const std::size_t need2 = gemm_workspace_size<B>(xk.in(), wk.in(), yk.v, p);
+  CHECK(need2 >= 2 * 1500);
+  std::vector<float> wsk(need2, test::gemm_qnan);
+  p.workspace = view<float, 1>(wsk.data(), dims<1>{index_t(need2)});
+  REQUIRE(gemm<B>(xk.in(), wk.in(), yk.v, epilogue::none{}, p).ok());
+  CHECK(test::gemm_mismatches(yk.in(), want_k, "GEMV, K split, exact workspace") == 0);
+  p.workspace = {};
+  matrix yc = test::output_matrix(1, 1500, layout::row_major);
+  REQUIRE(gemm<B>(xk.in(), wk.in(), yc.v, epilogue::none{}, p).ok());
+  CHECK(test::gemm_mismatches(yc.in(), want_k, "GEMV, no workspace: columns split") == 0);
 }
 TEST_CASE_TEMPLATE_APPLY(gemm_workspace_id, fusedops::test::compiled_backends_tuple);
 

@@ -5,9 +5,12 @@
 // product reads every weight once and does 2 flops per weight: it is bound by memory bandwidth,
 // so these paths only make sure the weights stream sequentially, one contiguous run at a time,
 // on every thread:
-//  * rows:  y[0, :] = sum_k x[k] · W[k, :]   W row-major (M = 1, B as given): walks W eight rows
-//           at a time, accumulating a chunk of y in L1.
-//  * dots:  y[j] = sum_k W[j, k] · x[k]       W with unit stride along k (M = 1 with a transposed B,
+//  * rows:  y[0, :] = sum_k x[k] · W[k, :]   W row-major (M = 1, B as given): walks W four rows
+//           at a time, accumulating a chunk of y in L1. Threads split K when the caller's scratch
+//           allows (each reads one contiguous part of W; partial sums added at the end), else
+//           the columns.
+//  * dots:  y[j] = sum_k W[j, k] · x[k]       W with unit stride along k (M = 1 with a transposed
+//  B,
 //           i.e. PyTorch's [out, in] weights; or N = 1 with A as W): four dot products at once.
 //  * packed: y[0, :] over prepacked panels (M = 1 with packed_weights): four panels side by side.
 // Both finish through the same steps as the tiles: alpha, beta · C_in, the epilogue, one store.
@@ -24,12 +27,12 @@ namespace fusedops::ops::gemm_detail {
 /// Output of a GEMV: `count` results along one output row (along_row) or column.
 struct gemv_out {
   float* c;
-  index_t c_stride;    // between consecutive results
-  const float* c_in;   // beta source at result 0 (used when beta != 0)
+  index_t c_stride;   // between consecutive results
+  const float* c_in;  // beta source at result 0 (used when beta != 0)
   index_t in_stride;
   float alpha, beta;
   index_t row0, col0, batch;
-  bool along_row;      // results are columns col0.. of row row0 (else rows row0.. of column col0)
+  bool along_row;  // results are columns col0.. of row row0 (else rows row0.. of column col0)
 };
 
 /// Finishes and stores results r[0..n) (n <= lanes) that start at result index j.
@@ -52,54 +55,96 @@ FUSEDOPS_INLINE void gemv_finish(V r, index_t j, int n, const gemv_out& o, const
   }
 }
 
+/// acc[0..width) += sum over k in [k0, k1) of x[k] · W[k, j0 + ..] for W [K, N] row-major (unit
+/// column stride), x[k] = x_ptr[k · x_stride]. acc (a chunk of at most gemv_rows_chunk floats)
+/// stays in L1 while the rows of W stream past.
+template <class B>
+void gemv_rows_accumulate(index_t k0, index_t k1, const float* x, index_t x_stride, const float* w,
+                          index_t w_rs, index_t j0, index_t width, float* acc) noexcept {
+  using V = simd::vec_t<float, B>;
+  constexpr int lanes = simd::lanes<V>;
+  const index_t full = width / lanes * lanes;
+  const int tail = static_cast<int>(width - full);
+  const float* wrow = w + k0 * w_rs + j0;
+  index_t k = k0;
+  // Four rows of W per sweep of the chunk: four sequential read streams, and the chunk loaded
+  // and stored once per four rows instead of once per row. On the EPYC with full-width AVX-512
+  // (1 thread, weights from memory) four streams read 1.05-1.10x faster than eight; two streams,
+  // with twice the chunk traffic, 0.8x.
+  constexpr int rows = 4;
+  for (; k + rows <= k1; k += rows, wrow += rows * w_rs) {
+    V xr[rows];
+    for (int r = 0; r < rows; ++r) xr[r] = simd::broadcast<V>(x[(k + r) * x_stride]);
+    for (index_t j = 0; j < full; j += lanes) {
+      V s0 = simd::load<V>(acc + j);
+      V s1 = simd::broadcast<V>(0.0f);
+      for (int r = 0; r < rows; r += 2) {
+        s0 = simd::fma(xr[r], simd::load<V>(wrow + r * w_rs + j), s0);
+        s1 = simd::fma(xr[r + 1], simd::load<V>(wrow + (r + 1) * w_rs + j), s1);
+      }
+      simd::store(acc + j, s0 + s1);
+    }
+    for (int t = 0; t < tail; ++t)
+      for (int r = 0; r < rows; ++r)
+        acc[full + t] += x[(k + r) * x_stride] * wrow[r * w_rs + full + t];
+  }
+  for (; k < k1; ++k, wrow += w_rs) {
+    const V xk = simd::broadcast<V>(x[k * x_stride]);
+    for (index_t j = 0; j < full; j += lanes)
+      simd::store(acc + j, simd::fma(xk, simd::load<V>(wrow + j), simd::load<V>(acc + j)));
+    for (int t = 0; t < tail; ++t) acc[full + t] += x[k * x_stride] * wrow[full + t];
+  }
+}
+
+/// Columns of y accumulated at once by the rows GEMV: 16 KiB stays in L1 while W streams past.
+/// It is also the length of each W row's contiguous run between jumps: 2048 floats (8 KiB) read
+/// 4096 × 4096 weights from memory at 18-19 GB/s on one AVX-512 core, 4096 at 21-22 (single-
+/// stream read: ~23).
+inline constexpr index_t gemv_rows_chunk = 4096;
+
 /// y[0, j0..j1) for W [K, N] row-major (unit column stride), x[k] = x_ptr[k · x_stride].
 template <class B, class E>
 void gemv_rows_range(index_t k_total, const float* x, index_t x_stride, const float* w,
-                     index_t w_rs, index_t j0, index_t j1, const gemv_out& o, const E& ep) noexcept {
+                     index_t w_rs, index_t j0, index_t j1, const gemv_out& o,
+                     const E& ep) noexcept {
   using V = simd::vec_t<float, B>;
   constexpr int lanes = simd::lanes<V>;
-  // 16 KiB of y stays in L1 while W streams past. The chunk is also the length of each W row's
-  // contiguous run between jumps: 2048 floats (8 KiB) read 4096 × 4096 weights from memory at
-  // 18-19 GB/s on one AVX-512 core, 4096 at 21-22 (single-stream read: ~23).
-  constexpr index_t chunk = 4096;
-  alignas(64) float acc[chunk];
-  for (index_t c0 = j0; c0 < j1; c0 += chunk) {
-    const index_t width = std::min(chunk, j1 - c0);
-    const index_t full = width / lanes * lanes;
-    const int tail = static_cast<int>(width - full);
+  alignas(64) float acc[gemv_rows_chunk];
+  for (index_t c0 = j0; c0 < j1; c0 += gemv_rows_chunk) {
+    const index_t width = std::min(gemv_rows_chunk, j1 - c0);
     std::fill(acc, acc + width, 0.0f);
-    const float* wrow = w + c0;
-    index_t k = 0;
-    // Four rows of W per sweep of the y chunk: four sequential read streams, and y loaded and
-    // stored once per four rows instead of once per row. On the EPYC with full-width AVX-512
-    // (1 thread, weights from memory) four streams read 1.05-1.10x faster than eight; two
-    // streams, with twice the y traffic, 0.8x.
-    constexpr int rows = 4;
-    for (; k + rows <= k_total; k += rows, wrow += rows * w_rs) {
-      V xr[rows];
-      for (int r = 0; r < rows; ++r) xr[r] = simd::broadcast<V>(x[(k + r) * x_stride]);
-      for (index_t j = 0; j < full; j += lanes) {
-        V s0 = simd::load<V>(acc + j);
-        V s1 = simd::broadcast<V>(0.0f);
-        for (int r = 0; r < rows; r += 2) {
-          s0 = simd::fma(xr[r], simd::load<V>(wrow + r * w_rs + j), s0);
-          s1 = simd::fma(xr[r + 1], simd::load<V>(wrow + (r + 1) * w_rs + j), s1);
-        }
-        simd::store(acc + j, s0 + s1);
-      }
-      for (int t = 0; t < tail; ++t)
-        for (int r = 0; r < rows; ++r) acc[full + t] += x[(k + r) * x_stride] * wrow[r * w_rs + full + t];
-    }
-    for (; k < k_total; ++k, wrow += w_rs) {
-      const V xk = simd::broadcast<V>(x[k * x_stride]);
-      for (index_t j = 0; j < full; j += lanes)
-        simd::store(acc + j, simd::fma(xk, simd::load<V>(wrow + j), simd::load<V>(acc + j)));
-      for (int t = 0; t < tail; ++t) acc[full + t] += x[k * x_stride] * wrow[full + t];
-    }
+    gemv_rows_accumulate<B>(0, k_total, x, x_stride, w, w_rs, c0, width, acc);
     for (index_t j = 0; j < width; j += lanes) {
       const int n = static_cast<int>(std::min<index_t>(lanes, width - j));
       gemv_finish(simd::load_segment<V>(acc + j, 1, n), c0 + j, n, o, ep);
     }
+  }
+}
+
+/// The partial sums of rows [k0, k1) of W for all n columns into part[0..n), chunk by chunk.
+template <class B>
+void gemv_rows_partial(index_t k0, index_t k1, index_t n, const float* x, index_t x_stride,
+                       const float* w, index_t w_rs, float* part) noexcept {
+  for (index_t c0 = 0; c0 < n; c0 += gemv_rows_chunk) {
+    const index_t width = std::min(gemv_rows_chunk, n - c0);
+    std::fill(part + c0, part + c0 + width, 0.0f);
+    gemv_rows_accumulate<B>(k0, k1, x, x_stride, w, w_rs, c0, width, part + c0);
+  }
+}
+
+/// Finishes y[0, j0..j1) from `parts` partial sums (part p at parts + p · part_stride), added in
+/// order p = 0, 1, ...
+template <class B, class E>
+void gemv_finish_parts(const float* parts, index_t part_stride, int count, index_t j0, index_t j1,
+                       const gemv_out& o, const E& ep) noexcept {
+  using V = simd::vec_t<float, B>;
+  constexpr int lanes = simd::lanes<V>;
+  for (index_t j = j0; j < j1; j += lanes) {
+    const int n = static_cast<int>(std::min<index_t>(lanes, j1 - j));
+    V r = simd::load_segment<V>(parts + j, 1, n);
+    for (int q = 1; q < count; ++q)
+      r = r + simd::load_segment<V>(parts + q * part_stride + j, 1, n);
+    gemv_finish(r, j, n, o, ep);
   }
 }
 
@@ -142,14 +187,15 @@ void gemv_dots_range(index_t k_total, const float* x, const float* w, index_t w_
 /// lanes v·lanes.. of panel p.
 template <class V, int NP, int WIDTH>
 FUSEDOPS_INLINE void gemv_panels(index_t k_total, const float* x, index_t x_stride, const float* b,
-                                 index_t panel_stride, V (&acc)[4][WIDTH / simd::lanes<V>]) noexcept {
+                                 index_t panel_stride,
+                                 V (&acc)[4][WIDTH / simd::lanes<V>]) noexcept {
   constexpr int lanes = simd::lanes<V>, vecs = WIDTH / lanes;
   for (index_t k = 0; k < k_total; ++k) {
     const V xk = simd::broadcast<V>(x[k * x_stride]);
     for (int p = 0; p < NP; ++p)
       for (int v = 0; v < vecs; ++v)
-        acc[p][v] = simd::fma(xk, simd::load<V>(b + p * panel_stride + k * WIDTH + v * lanes),
-                              acc[p][v]);
+        acc[p][v] =
+            simd::fma(xk, simd::load<V>(b + p * panel_stride + k * WIDTH + v * lanes), acc[p][v]);
   }
 }
 
@@ -174,10 +220,12 @@ void gemv_packed_range(index_t k_total, const float* x, index_t x_stride, const 
       for (V& a : panel) a = simd::broadcast<V>(0.0f);
     const float* b = packed + q * ps;
     switch (np) {
+      // clang-format off
       case 4: gemv_panels<V, 4, WIDTH>(k_total, x, x_stride, b, ps, acc); break;
       case 3: gemv_panels<V, 3, WIDTH>(k_total, x, x_stride, b, ps, acc); break;
       case 2: gemv_panels<V, 2, WIDTH>(k_total, x, x_stride, b, ps, acc); break;
       default: gemv_panels<V, 1, WIDTH>(k_total, x, x_stride, b, ps, acc); break;
+      // clang-format on
     }
     for (int p = 0; p < np; ++p)
       for (int v = 0; v < vecs; ++v) {
