@@ -110,16 +110,26 @@ inline std::size_t caller_workspace_floats(std::size_t need) noexcept {
   return need <= stack_scratch_floats ? 0 : need;
 }
 
-/// Points `ws` at `need` floats of scratch: the caller's workspace when it is large enough, else
-/// `on_stack` (stack_scratch_floats, 64-byte aligned) when that is, else a fresh allocation held
-/// by `owned` when allow_allocation permits, else buffer_too_small.
-inline status acquire_workspace(const char* op, const gemm_params& p, std::size_t need,
-                                float* on_stack, aligned_buffer<float>& owned,
-                                float*& ws) noexcept {
-  ws = p.workspace.data();
-  if (need <= static_cast<std::size_t>(p.workspace.shape(0))) return {};
+/// Runs body(scratch) with stack_scratch_floats of this thread's stack, 64-byte aligned, in a
+/// frame of its own: calls that need no scratch (the GEMV paths, with their own 16 KiB chunk)
+/// never hold it.
+template <class Body>
+FUSEDOPS_NOINLINE void run_with_stack_scratch(Body& body) noexcept {
+  alignas(64) float on_stack[stack_scratch_floats];
+  body(static_cast<float*>(on_stack));
+}
+
+/// Runs body(scratch) with `need` floats of scratch: the caller's workspace when it is large
+/// enough, else the stack when that is, else a fresh allocation when allow_allocation permits;
+/// else buffer_too_small, and body does not run.
+template <class Body>
+status with_scratch(const char* op, const gemm_params& p, std::size_t need, Body&& body) noexcept {
+  if (need <= static_cast<std::size_t>(p.workspace.shape(0))) {
+    body(p.workspace.data());
+    return {};
+  }
   if (need <= stack_scratch_floats) {
-    ws = on_stack;
+    run_with_stack_scratch(body);
     return {};
   }
   if (!p.allow_allocation)
@@ -127,12 +137,14 @@ inline status acquire_workspace(const char* op, const gemm_params& p, std::size_
                          "%s: 'workspace' holds %td floats; this call needs %zu "
                          "(%s_workspace_size), and allow_allocation is false",
                          op, p.workspace.shape(0), need, op);
+  aligned_buffer<float> owned;
   FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need, pages::huge));
-  ws = owned.data();
+  body(owned.data());
   return {};
 }
 
-/// Finds scratch (the caller's, or a fresh allocation when allowed) and runs the problem.
+/// Finds scratch (the caller's, the stack, or a fresh allocation when allowed) and runs the
+/// problem.
 template <class B, class E>
 status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
   using impl = impl_for_t<gemm_op, B>;
@@ -146,12 +158,7 @@ status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
     pl = impl::make_plan(pr, p.threads.concurrency(), false);
     need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
   }
-  float* ws = nullptr;
-  alignas(64) float on_stack[stack_scratch_floats];
-  aligned_buffer<float> owned;
-  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm", p, need, on_stack, owned, ws));
-  impl::run(pr, pl, ws, p.threads, ep);
-  return {};
+  return with_scratch("gemm", p, need, [&](float* ws) { impl::run(pr, pl, ws, p.threads, ep); });
 }
 
 }  // namespace ops::gemm_detail
@@ -324,21 +331,18 @@ status run_batched(index_t batch, const gemm_params& p, const E& ep, MakeProblem
   using impl = impl_for_t<gemm_op, B>;
   if (batch == 0) return {};
   const batched_plan bp = plan_batched<B>(batch, p, make(index_t{0}));
-  float* ws = nullptr;
-  alignas(64) float on_stack[stack_scratch_floats];
-  aligned_buffer<float> owned;
-  FUSEDOPS_RETURN_IF_ERROR(acquire_workspace("gemm_batched", p, bp.floats(), on_stack, owned, ws));
-  if (bp.across) {
-    const index_t workers = bp.workers;
-    parallel_for(p.threads, workers, 1, [&](index_t w0, index_t w1) {
-      for (index_t w = w0; w < w1; ++w)
-        for (index_t i = batch * w / workers; i < batch * (w + 1) / workers; ++i)
-          impl::run(make(i), bp.pl, ws + std::size_t(w) * bp.per_worker, threading::serial(), ep);
-    });
-  } else {
-    for (index_t i = 0; i < batch; ++i) impl::run(make(i), bp.pl, ws, p.threads, ep);
-  }
-  return {};
+  return with_scratch("gemm_batched", p, bp.floats(), [&](float* ws) {
+    if (bp.across) {
+      const index_t workers = bp.workers;
+      parallel_for(p.threads, workers, 1, [&](index_t w0, index_t w1) {
+        for (index_t w = w0; w < w1; ++w)
+          for (index_t i = batch * w / workers; i < batch * (w + 1) / workers; ++i)
+            impl::run(make(i), bp.pl, ws + std::size_t(w) * bp.per_worker, threading::serial(), ep);
+      });
+    } else {
+      for (index_t i = 0; i < batch; ++i) impl::run(make(i), bp.pl, ws, p.threads, ep);
+    }
+  });
 }
 
 }  // namespace ops::gemm_detail

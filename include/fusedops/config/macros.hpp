@@ -9,6 +9,7 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FUSEDOPS_INLINE inline __attribute__((always_inline))
+#define FUSEDOPS_NOINLINE __attribute__((noinline))
 #define FUSEDOPS_RESTRICT __restrict__
 #define FUSEDOPS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FUSEDOPS_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -19,6 +20,7 @@
 #define FUSEDOPS_PREFETCH_READ_L2(p) __builtin_prefetch((p), 0, 2)
 #else
 #define FUSEDOPS_INLINE inline
+#define FUSEDOPS_NOINLINE
 #define FUSEDOPS_RESTRICT
 #define FUSEDOPS_LIKELY(x) (x)
 #define FUSEDOPS_UNLIKELY(x) (x)
