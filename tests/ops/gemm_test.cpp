@@ -171,8 +171,9 @@ TEST_CASE_TEMPLATE_APPLY(gemm_gemv_id, fusedops::test::compiled_backends_tuple);
 TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: direct A (M <= 4), direct B (M <= 128), packed", B,
                           gemm_small_m_id) {
   // Heights around every tile (4, 6, 14 rows) and the direct-A / direct-B limits, widths that
-  // leave a partial panel (16 or 32 columns), B row-major (read in place up to 128 rows) and
-  // transposed (always packed), A row-major (read in place up to 4 rows) and transposed.
+  // leave a partial panel (16 or 32 columns), B row-major (read in place up to 128 rows or 11
+  // row tiles: 44 on generic, 66 on AVX2 and NEON) and transposed (always packed), A row-major
+  // (read in place up to 4 rows) and transposed.
   const index_t ms[] = {2, 3, 4, 5, 6, 13, 14, 15, 29, 64, 65, 100, 128, 129};
   const index_t ns[] = {1, 5, 16, 17, 31, 33, 47, 65};
   std::uint32_t seed = 9000;

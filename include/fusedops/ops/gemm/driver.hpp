@@ -51,7 +51,11 @@ struct problem {
 /// fraction of the cache sets, and a shallower panel stays cached for the next row tile.
 /// Measured (1 thread, 1024-deep blocks): 16 × 768 × 768 0.70 → 0.85 of the FMA peak,
 /// 128 × 768 × 3072 (packed until then) 0.87 → 0.90, 128 × 4096 × 4096 0.79 → 0.82.
+/// Every row tile re-reads the panel in place, so the limit is also one of tiles: with AVX2's
+/// 6-row tiles, 64 rows (11 tiles) gained as much (0.70 → 0.85), 100 rows (17 tiles) lost
+/// (0.84 → 0.77) against packing B.
 inline constexpr index_t direct_b_max_rows = 128;
+inline constexpr index_t direct_b_max_tiles = 11;
 /// Up to this many rows, A is read in place (a few rows stay in L1 on their own).
 inline constexpr index_t direct_a_max_rows = 4;
 /// A GEMV over a row-major W splits K between threads only if each gets at least this many rows.
@@ -108,7 +112,8 @@ struct gemm_generic {
         p.gated() ? std::max<index_t>(p.k, 1) : std::min(pl.blocks.kc, std::max<index_t>(p.k, 1));
     pl.direct_a = p.m <= gemm_detail::direct_a_max_rows && p.a.stride(1) == 1;
     pl.direct_b = p.packed == nullptr && !p.gated() && p.b.part[0].stride(1) == 1 &&
-                  p.m <= gemm_detail::direct_b_max_rows;
+                  p.m <= std::min<index_t>(gemm_detail::direct_b_max_rows,
+                                           gemm_detail::direct_b_max_tiles * S::rows);
     if (pl.direct_b) pl.kc = std::min(pl.kc, std::max<index_t>(pl.blocks.kc / 2, 1));
     const index_t panels = panel_count(p);
     const index_t tiles = gemm_detail::row_tiling(p.m, S::rows).count;
