@@ -150,13 +150,13 @@ status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
   using impl = impl_for_t<gemm_op, B>;
   if (pr.m == 0 || pr.n == 0) return {};  // nothing to write, so no scratch either
   plan pl = impl::make_plan(pr, p.threads.concurrency());
-  std::size_t need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+  std::size_t need = pl.scratch_floats();
   // A split-K GEMV's scratch is optional: without it (no room in the caller's workspace and
   // allocation off), the threads split the columns instead.
   if (pl.split_k && !p.allow_allocation && need > stack_scratch_floats &&
       need > static_cast<std::size_t>(p.workspace.shape(0))) {
     pl = impl::make_plan(pr, p.threads.concurrency(), false);
-    need = static_cast<std::size_t>(pl.per_thread_floats) * std::size_t(pl.threads);
+    need = pl.scratch_floats();
   }
   return with_scratch("gemm", p, need, [&](float* ws) { impl::run(pr, pl, ws, p.threads, ep); });
 }
@@ -248,8 +248,7 @@ std::size_t gemm_workspace_size(view<const float, 2> a, view<const float, 2> b, 
   using impl = impl_for_t<ops::gemm_op, B>;
   const auto pl =
       impl::make_plan(ops::gemm_detail::make_problem<E>(a, b, c, p), p.threads.concurrency());
-  return ops::gemm_detail::caller_workspace_floats(static_cast<std::size_t>(pl.per_thread_floats) *
-                                                   std::size_t(pl.threads));
+  return ops::gemm_detail::caller_workspace_floats(pl.scratch_floats());
 }
 template <class B, class E = epilogue::none>
 std::size_t gemm_workspace_size(view<const float, 2> a, const packed_b<B>& b, view<float, 2> c,
@@ -257,8 +256,7 @@ std::size_t gemm_workspace_size(view<const float, 2> a, const packed_b<B>& b, vi
   using impl = impl_for_t<ops::gemm_op, B>;
   const auto pl =
       impl::make_plan(ops::gemm_detail::make_problem<B, E>(a, b, c, p), p.threads.concurrency());
-  return ops::gemm_detail::caller_workspace_floats(static_cast<std::size_t>(pl.per_thread_floats) *
-                                                   std::size_t(pl.threads));
+  return ops::gemm_detail::caller_workspace_floats(pl.scratch_floats());
 }
 
 /// ONNX Gemm's C input, unidirectionally broadcast to [m, n] with stride-0 views: rank 0 (scalar),
@@ -322,7 +320,7 @@ batched_plan plan_batched(index_t batch, const gemm_params& p, const problem& fi
   bp.across = batch >= threads;
   bp.pl = impl::make_plan(first, bp.across ? 1 : threads, false);  // (GEMVs split columns)
   bp.workers = bp.across ? std::min<index_t>(batch, threads) : 1;
-  bp.per_worker = static_cast<std::size_t>(bp.pl.per_thread_floats) * std::size_t(bp.pl.threads);
+  bp.per_worker = bp.pl.scratch_floats();
   return bp;
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 #include "fusedops/arch/simd.hpp"
@@ -70,6 +71,10 @@ struct plan {
   bool split_rows;            // sub-problems split the rows (else the panels)
   bool gemv;                  // handled by a GEMV path
   bool split_k;               // GEMV over a row-major W: threads split K (partial sums in scratch)
+  /// Scratch floats of the whole product (every thread's part).
+  std::size_t scratch_floats() const noexcept {
+    return static_cast<std::size_t>(per_thread_floats) * static_cast<std::size_t>(threads);
+  }
 };
 
 }  // namespace gemm_detail
@@ -131,10 +136,11 @@ struct gemm_generic {
     if (pl.gemv) {
       // Split K: every thread reads one contiguous part of W. Split by columns, each W row is
       // read in pieces, every thread's stream restarting at every row: from memory (2 threads,
-      // 1 x 4096 x 4096) 0.78 of the read bandwidth measured alongside, against 0.97 for the K
-      // split. A W that fits in the last-level cache may well be read from there, where the
-      // column split measured 7-10 % faster when K < N (1 x 768 x 3072, 1 x 512 x 3072) and
-      // 10-20 % slower when K >= N: split K for those, and for any W larger than that cache.
+      // 1 x 4096 x 4096) 0.76-0.78 of the read bandwidth measured alongside, against 0.80-0.85
+      // for the K split when two cores read at ~90 GB/s (0.97 at ~55). A W that fits in the
+      // last-level cache may well be read from there, where the column split measured 7-10 %
+      // faster when K < N (1 x 768 x 3072, 1 x 512 x 3072) and 10-20 % slower when K >= N:
+      // split K for those, and for any W larger than that cache.
       const bool w_fits_llc = p.k * p.n * index_t(sizeof(float)) <= cache_sizes::detected().l3;
       pl.split_k = may_split_k && gemv == 1 && max_threads > 1 &&
                    p.k >= 2 * gemm_detail::gemv_split_k_min_rows && (p.k >= p.n || !w_fits_llc);
