@@ -6,12 +6,12 @@
 // so these paths only make sure the weights stream sequentially, one contiguous run at a time,
 // on every thread:
 //  * rows:  y[0, :] = sum_k x[k] · W[k, :]   W row-major (M = 1, B as given): walks W four rows
-//           at a time, accumulating a chunk of y in L1. Threads split K when the caller's scratch
-//           allows (each reads one contiguous part of W; partial sums added at the end), else
-//           the columns.
-//  * dots:  y[j] = sum_k W[j, k] · x[k]       W with unit stride along k (M = 1 with a transposed
-//  B,
-//           i.e. PyTorch's [out, in] weights; or N = 1 with A as W): four dot products at once.
+//           at a time, accumulating a chunk of y in L1. Threads split K (each reads one
+//           contiguous part of W; partial sums added at the end) when the driver's plan says so
+//           and scratch is at hand, else the columns.
+//  * dots:  y[j] = sum_k W[j, k] · x[k]       W with unit stride along k (M = 1 with a
+//           transposed B, i.e. PyTorch's [out, in] weights; or N = 1 with A as W): four dot
+//           products at once.
 //  * packed: y[0, :] over prepacked panels (M = 1 with packed_weights): four panels side by side.
 // Both finish through the same steps as the tiles: alpha, beta · C_in, the epilogue, one store.
 #pragma once
@@ -225,7 +225,7 @@ void gemv_packed_range(index_t k_total, const float* x, index_t x_stride, const 
       case 3: gemv_panels<V, 3, WIDTH>(k_total, x, x_stride, b, ps, acc); break;
       case 2: gemv_panels<V, 2, WIDTH>(k_total, x, x_stride, b, ps, acc); break;
       default: gemv_panels<V, 1, WIDTH>(k_total, x, x_stride, b, ps, acc); break;
-      // clang-format on
+        // clang-format on
     }
     for (int p = 0; p < np; ++p)
       for (int v = 0; v < vecs; ++v) {
