@@ -48,6 +48,7 @@
 #include <fusedops/config/detect.hpp>
 #include <fusedops/config/macros.hpp>
 #include <fusedops/core/aligned_buffer.hpp>
+#include <fusedops/core/cache_sizes.hpp>
 
 #if FUSEDOPS_HAS_AVX512 || FUSEDOPS_HAS_AVX2
 #include <immintrin.h>
@@ -336,41 +337,11 @@ inline void note_fma_peak(int threads, double gflops) {
   p = std::max(p, gflops);
 }
 
-/// Last-level (L3) cache size in bytes: sysfs first (what lscpu shows; glibc's sysconf can
-/// report a whole multi-die package under a hypervisor, e.g. 320 MiB for a 32 MiB L3), then
-/// sysconf; 0 if unknown.
+/// Last-level (L3) cache size in bytes, as one core sees it: the library's own detection
+/// (fusedops::cache_sizes: sysfs first, since glibc's sysconf can report a whole multi-die
+/// package under a hypervisor, e.g. 384 MiB for a 32 MiB L3; then sysconf; else 32 MiB).
 inline std::size_t l3_bytes() noexcept {
-  static const std::size_t bytes = [] {
-    std::size_t b = 0;
-#if defined(__linux__)
-    for (int i = 0; i < 8 && b == 0; ++i) {
-      char path[96];
-      std::snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-      std::FILE* f = std::fopen(path, "r");
-      if (f == nullptr) continue;
-      int level = 0;
-      const bool got_level = std::fscanf(f, "%d", &level) == 1;
-      std::fclose(f);
-      if (!got_level || level != 3) continue;
-      std::snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-      f = std::fopen(path, "r");
-      if (f == nullptr) continue;
-      unsigned long value = 0;
-      char unit = 0;
-      const int got = std::fscanf(f, "%lu%c", &value, &unit);
-      std::fclose(f);
-      if (got >= 1) b = std::size_t(value) * (unit == 'K' ? 1024 : unit == 'M' ? 1024 * 1024 : 1);
-    }
-#if defined(_SC_LEVEL3_CACHE_SIZE)
-    if (b == 0) {
-      const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-      if (l3 > 0) b = static_cast<std::size_t>(l3);
-    }
-#endif
-#endif
-    return b;
-  }();
-  return bytes;
+  return static_cast<std::size_t>(fusedops::cache_sizes::detected().l3);
 }
 
 /// Bytes of the read-bandwidth buffer: 8 × L3 within [256 MiB, 1 GiB].
