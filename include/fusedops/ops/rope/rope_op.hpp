@@ -66,7 +66,8 @@ struct rotary_embedding_op {
 
   /// All checks (same messages in both memory spaces). Space: host_memory with
   /// rotary_embedding_params, or device_memory with device_rotary_embedding_params, whose
-  /// position_ids values are not read (see there).
+  /// position_ids values are not read (see there). `out`, a default-constructed problem, is
+  /// filled in place; after an error its contents mean nothing.
   template <int XR, int CR, class Space = host_memory, class Params = rotary_embedding_params>
   static status validate(const view<const float, XR, Space>& x,
                          const view<const float, CR, Space>& cos_cache,
@@ -84,7 +85,7 @@ struct rotary_embedding_op {
     FUSEDOPS_RETURN_IF_ERROR(checks::output(op, "y", y));
     FUSEDOPS_RETURN_IF_ERROR(
         checks::shape_equals<XR>(op, "y", y.shape(), x.shape(), "the shape of 'x'"));
-    rope_problem r;
+    rope_problem& r = out;  // filled in place: a copy of the finished struct cost ~10 ns
     if constexpr (XR == 3) {
       if (p.num_heads <= 0)
         return status::error(errc::invalid_argument,
@@ -197,7 +198,6 @@ struct rotary_embedding_op {
     }
     r.interleaved = p.interleaved;
     r.x = x.data(), r.y = y.data(), r.cos = cos_cache.data(), r.sin = sin_cache.data();
-    out = r;
     return {};
   }
 };
