@@ -140,7 +140,8 @@ class packed_weights {
  public:
   status pack(view<const float, 2> b, threading threads = threading::serial()) noexcept {
     FUSEDOPS_RETURN_IF_ERROR(checks::tensor("pack_b", "b", b));
-    FUSEDOPS_RETURN_IF_ERROR(buffer_.allocate(packed_b_size<B>(b.shape(0), b.shape(1)), pages::huge));
+    FUSEDOPS_RETURN_IF_ERROR(
+        buffer_.allocate(packed_b_size<B>(b.shape(0), b.shape(1)), pages::huge));
     return pack_b<B>(b, storage(), packed_, threads);
   }
   status pack_gated(view<const float, 2> gate, view<const float, 2> up,
