@@ -47,6 +47,7 @@
 #include "fusedops/core/aligned_buffer.hpp"
 #include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
+#include "fusedops/core/scratch.hpp"
 #include "fusedops/ops/attention/attention_generic.hpp"
 #include "fusedops/ops/attention/attention_op.hpp"
 #include "fusedops/ops/attention/kv_cache.hpp"
@@ -131,29 +132,14 @@ status attention(view<const float, 4> q, view<const float, 4> k, view<const floa
     const auto pl = impl::make_plan(pr, p.threads.concurrency());
     const std::size_t need = static_cast<std::size_t>(pl.total_floats());
     const bool want_qk = !p.qk_output.empty();
-    if (need == 0) {  // no output rows: only the cache (and the debugging scores) to fill
+    // need 0 (no output rows): only the cache and the debugging scores are written.
+    return with_scratch("attention", p.workspace, p.allow_allocation, need, [&](float* ws) {
       ops::kv_cache::append<B>(k, v, p, cache, pr.rope, p.threads);
+      if (need != 0) impl::run(pr, pl, ws, p.threads, score_mod);
       if (want_qk)
         ops::attention_detail::write_qk_output(pr, p.qk_output, p.qk_output_mode, score_mod,
                                                p.threads);
-      return {};
-    }
-    float* ws = p.workspace.data();
-    aligned_buffer<float> owned;
-    if (need > static_cast<std::size_t>(p.workspace.shape(0))) {
-      if (!p.allow_allocation)
-        return status::error(errc::buffer_too_small,
-                             "attention: 'workspace' holds %td floats; this call needs %zu "
-                             "(attention_workspace_size), and allow_allocation is false",
-                             p.workspace.shape(0), need);
-      FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need, pages::huge));
-      ws = owned.data();
-    }
-    ops::kv_cache::append<B>(k, v, p, cache, pr.rope, p.threads);
-    impl::run(pr, pl, ws, p.threads, score_mod);
-    if (want_qk)
-      ops::attention_detail::write_qk_output(pr, p.qk_output, p.qk_output_mode, score_mod,
-                                             p.threads);
+    });
   }
   return {};
 }
@@ -179,7 +165,8 @@ std::size_t attention_workspace_size(view<const float, 4> q, view<const float, 4
       !ops::attention_detail::check_rotary(k, cache.writes_present, cache.past_len, p, pr).ok())
     return 0;
   using impl = impl_for_t<ops::attention_op, B>;
-  return static_cast<std::size_t>(impl::make_plan(pr, p.threads.concurrency()).total_floats());
+  return caller_workspace_floats(
+      static_cast<std::size_t>(impl::make_plan(pr, p.threads.concurrency()).total_floats()));
 }
 
 /// fusedops::attention on device memory: `attention<backend::cuda>(q, k, v, out, params,

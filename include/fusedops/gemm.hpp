@@ -28,6 +28,7 @@
 #include "fusedops/core/aligned_buffer.hpp"
 #include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
+#include "fusedops/core/scratch.hpp"
 #include "fusedops/fused/epilogue.hpp"
 #include "fusedops/ops/gemm/device_gemm_op.hpp"
 #include "fusedops/ops/gemm/driver.hpp"
@@ -100,49 +101,6 @@ status check_gated(index_t b_cols, const view<float, 2>& c, const gemm_params& p
   return {};
 }
 
-/// Scratch of up to this many floats (8 KiB) comes from the calling thread's stack: products
-/// whose K and N are a few dozen then need no workspace and never allocate (an allocation would
-/// cost more than the product itself).
-inline constexpr std::size_t stack_scratch_floats = 2048;
-
-/// Floats of workspace a caller must provide for `need` floats of scratch.
-inline std::size_t caller_workspace_floats(std::size_t need) noexcept {
-  return need <= stack_scratch_floats ? 0 : need;
-}
-
-/// Runs body(scratch) with stack_scratch_floats of this thread's stack, 64-byte aligned, in a
-/// frame of its own: calls that need no scratch (the GEMV paths, with their own 16 KiB chunk)
-/// never hold it.
-template <class Body>
-FUSEDOPS_NOINLINE void run_with_stack_scratch(Body& body) noexcept {
-  alignas(64) float on_stack[stack_scratch_floats];
-  body(static_cast<float*>(on_stack));
-}
-
-/// Runs body(scratch) with `need` floats of scratch: the caller's workspace when it is large
-/// enough, else the stack when that is, else a fresh allocation when allow_allocation permits;
-/// else buffer_too_small, and body does not run.
-template <class Body>
-status with_scratch(const char* op, const gemm_params& p, std::size_t need, Body&& body) noexcept {
-  if (need <= static_cast<std::size_t>(p.workspace.shape(0))) {
-    body(p.workspace.data());
-    return {};
-  }
-  if (need <= stack_scratch_floats) {
-    run_with_stack_scratch(body);
-    return {};
-  }
-  if (!p.allow_allocation)
-    return status::error(errc::buffer_too_small,
-                         "%s: 'workspace' holds %td floats; this call needs %zu "
-                         "(%s_workspace_size), and allow_allocation is false",
-                         op, p.workspace.shape(0), need, op);
-  aligned_buffer<float> owned;
-  FUSEDOPS_RETURN_IF_ERROR(owned.allocate(need, pages::huge));
-  body(owned.data());
-  return {};
-}
-
 /// Finds scratch (the caller's, the stack, or a fresh allocation when allowed) and runs the
 /// problem.
 template <class B, class E>
@@ -158,7 +116,8 @@ status run(const problem& pr, const gemm_params& p, const E& ep) noexcept {
     pl = impl::make_plan(pr, p.threads.concurrency(), false);
     need = pl.scratch_floats();
   }
-  return with_scratch("gemm", p, need, [&](float* ws) { impl::run(pr, pl, ws, p.threads, ep); });
+  return with_scratch("gemm", p.workspace, p.allow_allocation, need,
+                      [&](float* ws) { impl::run(pr, pl, ws, p.threads, ep); });
 }
 
 }  // namespace ops::gemm_detail
@@ -248,7 +207,7 @@ std::size_t gemm_workspace_size(view<const float, 2> a, view<const float, 2> b, 
   using impl = impl_for_t<ops::gemm_op, B>;
   const auto pl =
       impl::make_plan(ops::gemm_detail::make_problem<E>(a, b, c, p), p.threads.concurrency());
-  return ops::gemm_detail::caller_workspace_floats(pl.scratch_floats());
+  return caller_workspace_floats(pl.scratch_floats());
 }
 template <class B, class E = epilogue::none>
 std::size_t gemm_workspace_size(view<const float, 2> a, const packed_b<B>& b, view<float, 2> c,
@@ -256,7 +215,7 @@ std::size_t gemm_workspace_size(view<const float, 2> a, const packed_b<B>& b, vi
   using impl = impl_for_t<ops::gemm_op, B>;
   const auto pl =
       impl::make_plan(ops::gemm_detail::make_problem<B, E>(a, b, c, p), p.threads.concurrency());
-  return ops::gemm_detail::caller_workspace_floats(pl.scratch_floats());
+  return caller_workspace_floats(pl.scratch_floats());
 }
 
 /// ONNX Gemm's C input, unidirectionally broadcast to [m, n] with stride-0 views: rank 0 (scalar),
@@ -329,7 +288,7 @@ status run_batched(index_t batch, const gemm_params& p, const E& ep, MakeProblem
   using impl = impl_for_t<gemm_op, B>;
   if (batch == 0) return {};
   const batched_plan bp = plan_batched<B>(batch, p, make(index_t{0}));
-  return with_scratch("gemm_batched", p, bp.floats(), [&](float* ws) {
+  return with_scratch("gemm_batched", p.workspace, p.allow_allocation, bp.floats(), [&](float* ws) {
     if (bp.across) {
       const index_t workers = bp.workers;
       parallel_for(p.threads, workers, 1, [&](index_t w0, index_t w1) {

@@ -385,7 +385,7 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: prepacked small M, tiny and empty products need
     CHECK(test::gemm_mismatches(
               y3.in(), test::expect_gemm(x3.in(), w.in(), epilogue::none{}, test::exact_epilogue),
               "packed small M without workspace") == 0);
-  // Unpacked products whose scratch fits in 8 KiB (gemm_detail::stack_scratch_floats) take it
+  // Unpacked products whose scratch fits in 8 KiB (fusedops::stack_scratch_floats) take it
   // from the stack: A packed (M > 4) and B's partial panel, plain and batched, 1 and 2 threads.
   const matrix a6 = test::random_matrix(6, 16, layout::row_major, 5);
   const matrix w6 = test::random_matrix(16, 24, layout::row_major, 6);
