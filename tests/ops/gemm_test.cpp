@@ -104,6 +104,10 @@ TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: several passes over K, several col
       // B read in place at half depth (2 passes over K = 700), panels requesting the next one,
       // the last of which is partial (N = 100: 3 full panels of 32, then 4 columns).
       {120, 100, 700, layout::row_major, layout::padded, layout::row_major, 1.0f, 0.5f, true},
+      // B in place with rows 16 KiB apart, which share so few cache sets that each row tile
+      // reads the panels in turn (driver.hpp, panel_outer false); the cases above run every
+      // row tile of a block on one panel before the next.
+      {30, 4096, 40, layout::row_major, layout::row_major, layout::row_major, 1.0f, 0.0f, false},
   };
   for (const auto& d : cases) {
     gemm_setup s;
@@ -122,6 +126,17 @@ TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: several passes over K, several col
   }
 }
 TEST_CASE_TEMPLATE_APPLY(gemm_blocks_id, fusedops::test::compiled_backends_tuple);
+
+TEST_CASE("gemm blocking: cache room for runs at a stride (set conflicts)") {
+  using ops::strided_capacity;
+  constexpr index_t mib = 1 << 20, kib = 1 << 10;
+  CHECK(strided_capacity(mib, 2800, 128) == mib);       // not whole lines: every set
+  CHECK(strided_capacity(mib, 3 * kib, 128) == 128 * kib);  // 48 lines: every 16th set, 2 lines
+  CHECK(strided_capacity(mib, 12 * kib, 128) == 32 * kib);
+  CHECK(strided_capacity(mib, 16 * kib, 128) == 8 * kib);
+  CHECK(strided_capacity(mib, 16 * kib, 16 * kib) == mib);  // contiguous rows
+  CHECK(strided_capacity(mib, 128, 128) == mib);
+}
 
 TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: GEMV paths", B, gemm_gemv_id) {
   // M = 1 with B row-major (rows kernel, 4096-column chunks), M = 1 with B = W^T for a row-major
@@ -168,13 +183,14 @@ TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: GEMV paths", B, gemm_gemv_id) {
 }
 TEST_CASE_TEMPLATE_APPLY(gemm_gemv_id, fusedops::test::compiled_backends_tuple);
 
-TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: direct A (M <= 4), direct B (M <= 128), packed", B,
+TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: direct A (M <= 4), direct B (M <= 384), packed", B,
                           gemm_small_m_id) {
   // Heights around every tile (4, 6, 14 rows) and the direct-A / direct-B limits, widths that
-  // leave a partial panel (16 or 32 columns), B row-major (read in place up to 128 rows or 11
-  // row tiles: 44 on generic, 66 on AVX2 and NEON) and transposed (always packed), A row-major
-  // (read in place up to 4 rows) and transposed.
-  const index_t ms[] = {2, 3, 4, 5, 6, 13, 14, 15, 29, 64, 65, 100, 128, 129};
+  // leave a partial panel (16 or 32 columns), B row-major (read in place panel by panel up to
+  // 384 rows when a panel stays in L2, as these narrow ones do; else row tile by row tile up to
+  // 128 rows or 11 row tiles: 44 on generic, 66 on AVX2 and NEON) and transposed (always
+  // packed), A row-major (read in place up to 4 rows) and transposed.
+  const index_t ms[] = {2, 3, 4, 5, 6, 13, 14, 15, 29, 64, 65, 100, 128, 129, 200, 384, 385};
   const index_t ns[] = {1, 5, 16, 17, 31, 33, 47, 65};
   std::uint32_t seed = 9000;
   for (index_t m : ms)
@@ -187,7 +203,7 @@ TEST_CASE_TEMPLATE_DEFINE("gemm vs reference: direct A (M <= 4), direct B (M <= 
       s.alpha = m % 3 == 0 ? 1.0f : 0.5f;
       s.beta = n % 3 == 0 ? 0.0f : 1.0f;
       CHECK(test::run_gemm_case<B>(s, seed) == 0);
-      if (m <= 128 && n % 2) {  // the same with B padded (direct B with a leading dimension)
+      if (m <= 384 && n % 2) {  // the same with B padded (direct B with a leading dimension)
         s.b = layout::padded;
         CHECK(test::run_gemm_case<B>(s, seed + 1) == 0);
       }

@@ -47,4 +47,18 @@ gemm_blocking blocking_for(const cache_sizes& caches) noexcept {
   return b;
 }
 
+/// Bytes of a cache of `cache_bytes` that runs of `run_bytes` at a stride of `stride_bytes` can
+/// occupy, with sets indexed by the low bits of the line address: strides of 2^p lines use only
+/// every 2^p-th set. A panel of B read in place (runs of one panel width, ldb apart) stays cached
+/// only if it fits in this: ldb = 768 floats (48 lines, 2^4) leaves 1/8 of the cache to two-line
+/// runs, ldb = 3072 (2^6 lines) 1/32, ldb = 4096 1/128.
+constexpr index_t strided_capacity(index_t cache_bytes, index_t stride_bytes,
+                                   index_t run_bytes) noexcept {
+  constexpr index_t line = 64;
+  const index_t stride_lines = stride_bytes % line == 0 ? stride_bytes / line : 1;
+  const index_t pow2 = stride_lines & -stride_lines;  // largest power of two dividing it
+  const index_t run_lines = (run_bytes + line - 1) / line;
+  return pow2 <= run_lines ? cache_bytes : cache_bytes / pow2 * run_lines;
+}
+
 }  // namespace fusedops::ops

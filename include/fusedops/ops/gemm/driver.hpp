@@ -45,16 +45,25 @@ struct problem {
   bool gated() const noexcept { return b.parts == 2; }
 };
 
-/// Up to this many rows, B is read in place rather than packed: packing costs a pass over B,
-/// which a handful of row tiles cannot amortise. The micro-kernel then requests the next
-/// panel's rows as it goes (B's rows lie ldb apart, a stride the hardware prefetchers do not
-/// follow), and passes over K are half as deep: the rows of a panel read in place fall into a
-/// fraction of the cache sets, and a shallower panel stays cached for the next row tile.
-/// Measured (1 thread, 1024-deep blocks): 16 × 768 × 768 0.70 → 0.85 of the FMA peak,
-/// 128 × 768 × 3072 (packed until then) 0.87 → 0.90, 128 × 4096 × 4096 0.79 → 0.82.
-/// Every row tile re-reads the panel in place, so the limit is also one of tiles: with AVX2's
-/// 6-row tiles, 64 rows (11 tiles) gained as much (0.70 → 0.85), 100 rows (17 tiles) lost
-/// (0.84 → 0.77) against packing B.
+/// B is read in place rather than packed for few rows: packing costs a pass over B, which a
+/// handful of row tiles cannot amortise. The micro-kernel then requests the next panel's rows as
+/// it goes (B's rows lie ldb apart, a stride the hardware prefetchers do not follow), and passes
+/// over K are half as deep (the rows of a panel in place fall into a fraction of the cache sets).
+/// Two orders (make_plan's panel_outer):
+///  * panel by panel, every row tile of a block on one panel, when the panel's rows stay in L2
+///    (strided_capacity): B then comes from L3 once per block of rows, and reading it in place
+///    beats packing it up to direct_b_panel_rows. Measured against row tile by row tile
+///    (1 thread, fraction of the FMA peak): 16 × 768 × 768 0.80-0.86 → 0.89, 128 × 3072 × 768
+///    0.90-0.91 → 0.92; against packing 192 × 768 × 768 0.90 → 0.93, 256 and 384 × 3072 × 768
+///    0.87-0.89 → 0.92; AVX2 (6-row tiles) 100 × 768 × 768 0.87 → 0.93, 384 × 3072 × 768
+///    0.90 → 0.92-0.93; 512 × 768 × 768 level, so packing from there on.
+///  * else row tile by row tile, each reading the panels in turn from L3, up to
+///    direct_b_max_rows rows and direct_b_max_tiles tiles: 16 × 768 × 768 0.70 → 0.85,
+///    128 × 768 × 3072 0.87 → 0.90 against packing; with AVX2's 6-row tiles 64 rows (11 tiles)
+///    gained as much, 100 rows (17 tiles) lost (0.84 → 0.77). Beyond those limits, with
+///    panels that do not stay in L2 (ldb = 1024), 512 × 1024 × 1024 ran at 0.80-0.91 in place
+///    against 0.91-0.95 packed.
+inline constexpr index_t direct_b_panel_rows = 384;
 inline constexpr index_t direct_b_max_rows = 128;
 inline constexpr index_t direct_b_max_tiles = 11;
 /// Up to this many rows, A is read in place (a few rows stay in L1 on their own).
@@ -66,6 +75,7 @@ struct plan {
   gemm_blocking blocks;
   index_t kc;  // depth of a pass (K for gated GEMMs)
   bool direct_a, direct_b;
+  bool panel_outer;  // B in place, panel by panel (each runs every row tile of a block)
   index_t per_thread_floats;  // workspace of one thread
   int threads;                // sub-problems run in parallel
   bool split_rows;            // sub-problems split the rows (else the panels)
@@ -116,10 +126,19 @@ struct gemm_generic {
     pl.kc =
         p.gated() ? std::max<index_t>(p.k, 1) : std::min(pl.blocks.kc, std::max<index_t>(p.k, 1));
     pl.direct_a = p.m <= gemm_detail::direct_a_max_rows && p.a.stride(1) == 1;
-    pl.direct_b = p.packed == nullptr && !p.gated() && p.b.part[0].stride(1) == 1 &&
-                  p.m <= std::min<index_t>(gemm_detail::direct_b_max_rows,
-                                           gemm_detail::direct_b_max_tiles * S::rows);
-    if (pl.direct_b) pl.kc = std::min(pl.kc, std::max<index_t>(pl.blocks.kc / 2, 1));
+    // B in place (see direct_b_panel_rows): in which order, and whether at all.
+    const bool b_rows = p.packed == nullptr && !p.gated() && p.b.part[0].stride(1) == 1;
+    const index_t kc_in_place = std::min(pl.kc, std::max<index_t>(pl.blocks.kc / 2, 1));
+    constexpr index_t panel_bytes = S::width * index_t(sizeof(float));
+    const bool panel_stays = 2 * kc_in_place * panel_bytes <=
+                             strided_capacity(cache_sizes::detected().l2,
+                                              p.b.part[0].stride(0) * index_t(sizeof(float)),
+                                              panel_bytes);
+    pl.panel_outer = b_rows && panel_stays && p.m <= gemm_detail::direct_b_panel_rows;
+    pl.direct_b = pl.panel_outer ||
+                  (b_rows && p.m <= std::min<index_t>(gemm_detail::direct_b_max_rows,
+                                                      gemm_detail::direct_b_max_tiles * S::rows));
+    if (pl.direct_b) pl.kc = kc_in_place;
     const index_t panels = panel_count(p);
     const index_t tiles = gemm_detail::row_tiling(p.m, S::rows).count;
     // Splitting the panels keeps each thread's B private (what small M, bound by reading B,
@@ -303,32 +322,40 @@ struct gemm_generic {
               dst += tiles.height(t) * kc;
             }
           }
-          const float* a_packed = ws_a;
-          for (index_t t = t_begin; t < t_end; ++t) {
+          auto tile_job = [&](index_t t, index_t j, bool request_next) {
             const int h = tiles.height(t);
             const index_t row = r0 + tiles.start(t);
-            const float* a_ptr = pl.direct_a ? p.a.data() + row * p.a.stride(0) + k0 : a_packed;
-            for (index_t j = 0; j < nq; ++j) {
-              const index_t col = (q + j) * cpp;
-              gemm_detail::tile_store st{};
-              st.c = p.c.data() + row * p.c.stride(0) + col * p.c.stride(1);
-              st.c_rs = p.c.stride(0), st.c_cs = p.c.stride(1);
-              st.c_in = p.beta != 0.0f
-                            ? p.c_in.data() + row * p.c_in.stride(0) + col * p.c_in.stride(1)
-                            : nullptr;
-              st.in_rs = p.c_in.stride(0), st.in_cs = p.c_in.stride(1);
-              st.alpha = p.alpha, st.beta = p.beta;
-              st.first_pass = first, st.last_pass = last;
-              st.row0 = row, st.col0 = col, st.batch = p.batch;
-              st.cols = static_cast<int>(std::min(cpp, p.n - col));
-              index_t ld;
-              const float* b_ptr = panel_ptr(j, ld);
-              // In place, the next panel's rows are worth requesting while this one is read.
-              const index_t next_panel = pl.direct_b && q + j + 1 < full_panels ? S::width : 0;
-              run_tile(h, kc, a_ptr, pl.direct_a ? p.a.stride(0) : h, b_ptr, ld, next_panel, st, ep,
-                       pl.direct_a);
-            }
-            a_packed += h * kc;
+            const float* a_ptr = pl.direct_a ? p.a.data() + row * p.a.stride(0) + k0
+                                             : ws_a + (tiles.start(t) - tiles.start(t_begin)) * kc;
+            const index_t col = (q + j) * cpp;
+            gemm_detail::tile_store st{};
+            st.c = p.c.data() + row * p.c.stride(0) + col * p.c.stride(1);
+            st.c_rs = p.c.stride(0), st.c_cs = p.c.stride(1);
+            st.c_in = p.beta != 0.0f
+                          ? p.c_in.data() + row * p.c_in.stride(0) + col * p.c_in.stride(1)
+                          : nullptr;
+            st.in_rs = p.c_in.stride(0), st.in_cs = p.c_in.stride(1);
+            st.alpha = p.alpha, st.beta = p.beta;
+            st.first_pass = first, st.last_pass = last;
+            st.row0 = row, st.col0 = col, st.batch = p.batch;
+            st.cols = static_cast<int>(std::min(cpp, p.n - col));
+            index_t ld;
+            const float* b_ptr = panel_ptr(j, ld);
+            // In place, the next panel's rows are worth requesting while this one is read.
+            const index_t next_panel =
+                request_next && pl.direct_b && q + j + 1 < full_panels ? S::width : 0;
+            run_tile(h, kc, a_ptr, pl.direct_a ? p.a.stride(0) : h, b_ptr, ld, next_panel, st, ep,
+                     pl.direct_a);
+          };
+          if (pl.panel_outer) {
+            // Each panel once from L3 into L2 (requested during its predecessor's first tile),
+            // then every row tile of the block reads it from there.
+            for (index_t j = 0; j < nq; ++j)
+              for (index_t t = t_begin; t < t_end; ++t) tile_job(t, j, t == t_begin);
+          } else {
+            // The A tile stays in L1 while the block's panels stream past.
+            for (index_t t = t_begin; t < t_end; ++t)
+              for (index_t j = 0; j < nq; ++j) tile_job(t, j, true);
           }
           t_begin = t_end;
         }
