@@ -272,6 +272,15 @@ TEST_CASE_TEMPLATE_DEFINE("attention policies: each policy with each mask kind, 
     c.mask = mask_kind::both, c.softcap = 5.0f;
     CHECK_MESSAGE(run_case<Bk>(c, seed++) == 0, c.str());
   }
+  // Long decode (two full 1024-key blocks of the dot path and a partial one): ALiBi distances
+  // and the functor's key indices far into a block, 1 and 2 threads.
+  for (int t = 1; t <= 2; ++t) {
+    config c;
+    c.b = 1, c.hq = 4, c.hkv = 1, c.sq = 1, c.skv = 2500, c.dqk = 32, c.dv = 32;
+    c.alibi = true, c.sinks = true, c.fn = functor::rel, c.threads = t;
+    c.mask = mask_kind::both, c.causal = true, c.left = 1800;
+    CHECK_MESSAGE(run_case<Bk>(c, seed++) == 0, c.str());
+  }
 }
 TEST_CASE_TEMPLATE_APPLY(pol_masks_id, fusedops::test::compiled_backends_tuple);
 

@@ -257,6 +257,28 @@ TEST_CASE_TEMPLATE_DEFINE("attention: decode split over keys (flash-decoding) ma
 }
 TEST_CASE_TEMPLATE_APPLY(attn_split_id, fusedops::test::compiled_backends_tuple);
 
+TEST_CASE_TEMPLATE_DEFINE("attention: long decode, several 1024-key blocks of the dot path", Bk,
+                          attn_long_decode_id) {
+  // Units of at most 4 rows with V rows of whole vectors take 1024-key blocks (tile_loop.hpp,
+  // decode_block_keys): 2500 keys are two full blocks and a partial one, and the masks, the
+  // window edge and the valid length fall inside blocks, beyond the first vector offsets.
+  std::uint32_t seed = 900;
+  for (int t = 1; t <= 2; ++t)
+    for (index_t hq : {4, 2}) {  // 4 heads x 1 query, or 2 heads x 2 queries (causal rows differ)
+      config c;
+      c.b = 2, c.hq = hq, c.hkv = 1, c.sq = 4 / hq, c.skv = 2500, c.dqk = 64, c.dv = 32;
+      c.threads = t;
+      CHECK_MESSAGE(run_case<Bk>(c, seed++) == 0, c.str());
+      c.causal = true, c.left = 1500;
+      CHECK_MESSAGE(run_case<Bk>(c, seed++) == 0, c.str());
+      c.left = -1, c.mask = mask_kind::float_mask, c.softcap = 20.0f;
+      CHECK_MESSAGE(run_case<Bk>(c, seed++) == 0, c.str());
+      c.mask = mask_kind::bool_mask, c.softcap = 0.0f, c.nonpad = true;
+      CHECK_MESSAGE(run_case<Bk>(c, seed++) == 0, c.str());
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(attn_long_decode_id, fusedops::test::compiled_backends_tuple);
+
 TEST_CASE_TEMPLATE_DEFINE("attention: fully masked rows are zero, NaN propagates", Bk,
                           attn_special_id) {
   const index_t B = 1, H = 2, S = 5, K = 70, D = 16;

@@ -93,7 +93,7 @@ struct attention_generic {
     const index_t br = pl.block_rows, dvp = loop::dv_pad(p.dv), d = p.dqk;
     using attention_detail::align16;
     pl.worker_floats = align16(br * d) + align16(br * dvp) + 2 * align16(br) +
-                       align16(ROWS * block_keys) + align16(d * block_keys) +
+                       align16(loop::s_floats) + align16(d * block_keys) +
                        align16(block_keys * dvp) + align16(simd::lanes<typename loop::V> * d) + 16;
     pl.partial_floats = pl.splits > 1 ? align16(br * (dvp + 2)) : 0;
     return pl;
@@ -141,7 +141,7 @@ struct attention_generic {
         ws.m = ws.o + align16(pl.block_rows * dvp);
         ws.l = ws.m + align16(pl.block_rows);
         ws.s = ws.l + align16(pl.block_rows);
-        ws.kt = ws.s + align16(ROWS * block_keys);
+        ws.kt = ws.s + align16(loop::s_floats);
         ws.vp = ws.kt + align16(p.dqk * block_keys);
         ws.rot = ws.vp + align16(block_keys * dvp);
         // Worker w runs the tasks whose cumulative cost midpoint falls in its share.

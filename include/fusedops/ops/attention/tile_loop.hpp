@@ -62,13 +62,20 @@ inline constexpr int block_keys = 128;
 /// at larger D it is already small and 64-key blocks waste less on causal diagonal blocks.
 constexpr index_t keys_per_block(index_t dqk) noexcept { return dqk <= 64 ? 128 : 64; }
 
-/// 0, 1, ..., block_keys - 1: the key offset of each score column, for the vector masks.
+/// Keys per block of a unit of a few rows (decode: dot-product scores, P·V over whole V rows):
+/// K and V are then read in runs of 1024 rows each, which on this project's AVX-512 machine
+/// streamed from memory faster than shorter runs (1 thread, 16384 keys, 4 rows per KV head, ns
+/// per key and KV head over 4 alternated rounds: 128 keys 31.3-31.9, 512 30.6-31.3, 1024
+/// 29.8-30.5; 2048 38.6-41.4, its 32 KiB of scores no longer beside V in L1).
+inline constexpr int decode_block_keys = 1024;
+
+/// 0, 1, ..., 15: the key offsets of a vector's lanes (the vector masks add the vector's first).
 struct key_offset_table {
-  alignas(64) float v[block_keys];
+  alignas(64) float v[16];
 };
 constexpr key_offset_table make_key_offsets() noexcept {
   key_offset_table t{};
-  for (int i = 0; i < block_keys; ++i) t.v[i] = float(i);
+  for (int i = 0; i < 16; ++i) t.v[i] = float(i);
   return t;
 }
 inline constexpr key_offset_table key_offsets = make_key_offsets();
@@ -93,17 +100,18 @@ void score_tile(index_t d, const float* qp, const float* kt, index_t ldk, int pa
   }
 }
 
-/// O_tile[:, cols] = alpha · O_tile[:, cols] + P(H × n) · V(n × cols) for one column group.
+/// O_tile[:, cols] = alpha · O_tile[:, cols] + P(H × n, rows ldp apart) · V(n × cols) for one
+/// column group.
 template <class V, int H, int VECS>
-void pv_tile(index_t n, const float* p, const float* v, index_t ldv, float* o, index_t ldo,
-             const float* alpha) noexcept {
+void pv_tile(index_t n, const float* p, index_t ldp, const float* v, index_t ldv, float* o,
+             index_t ldo, const float* alpha) noexcept {
   constexpr int lanes = simd::lanes<V>;
   V acc[H][VECS];
   gemm_detail::unroll<H>([&](auto i) {
     const V a = simd::broadcast<V>(alpha[i]);
     gemm_detail::unroll<VECS>([&](auto c) { acc[i][c] = simd::load<V>(o + i * ldo + c * lanes) * a; });
   });
-  gemm_detail::accumulate<V, H, VECS, false>(acc, n, p, block_keys, v, ldv);
+  gemm_detail::accumulate<V, H, VECS, false>(acc, n, p, ldp, v, ldv);
   gemm_detail::unroll<H>([&](auto i) {
     gemm_detail::unroll<VECS>([&](auto c) { simd::store(o + i * ldo + c * lanes, acc[i][c]); });
   });
@@ -118,29 +126,32 @@ void pv_tile(index_t n, const float* p, const float* v, index_t ldv, float* o, i
 /// for backends with 32 vector registers), else one row per pass; later passes find the block in
 /// L1/L2.
 template <class V, int R>
-void pv_whole_rows(index_t n, const float* p, const float* v, index_t ldv, index_t dv, float* o,
-                   index_t ldo, const float* alpha) noexcept {
+void pv_whole_rows(index_t n, const float* p, index_t ldp, const float* v, index_t ldv,
+                   index_t dv, float* o, index_t ldo, const float* alpha) noexcept {
   constexpr int lanes = simd::lanes<V>;
   index_t d = 0;
-  for (; d + 8 * lanes <= dv; d += 8 * lanes) pv_tile<V, R, 8>(n, p, v + d, ldv, o + d, ldo, alpha);
-  if (d + 4 * lanes <= dv) pv_tile<V, R, 4>(n, p, v + d, ldv, o + d, ldo, alpha), d += 4 * lanes;
-  if (d + 2 * lanes <= dv) pv_tile<V, R, 2>(n, p, v + d, ldv, o + d, ldo, alpha), d += 2 * lanes;
-  if (d + lanes <= dv) pv_tile<V, R, 1>(n, p, v + d, ldv, o + d, ldo, alpha);
+  for (; d + 8 * lanes <= dv; d += 8 * lanes)
+    pv_tile<V, R, 8>(n, p, ldp, v + d, ldv, o + d, ldo, alpha);
+  if (d + 4 * lanes <= dv)
+    pv_tile<V, R, 4>(n, p, ldp, v + d, ldv, o + d, ldo, alpha), d += 4 * lanes;
+  if (d + 2 * lanes <= dv)
+    pv_tile<V, R, 2>(n, p, ldp, v + d, ldv, o + d, ldo, alpha), d += 2 * lanes;
+  if (d + lanes <= dv) pv_tile<V, R, 1>(n, p, ldp, v + d, ldv, o + d, ldo, alpha);
 }
-/// O = alpha · O + P · V for h <= dot_rows_max rows of the unit (P rows at stride block_keys).
+/// O = alpha · O + P · V for h <= dot_rows_max rows of the unit (P rows ldp apart).
 template <class V, bool PairRows>
-void pv_few_rows(int h, index_t n, const float* p, const float* v, index_t ldv, index_t dv,
-                 float* o, index_t ldo, const float* alpha) noexcept {
+void pv_few_rows(int h, index_t n, const float* p, index_t ldp, const float* v, index_t ldv,
+                 index_t dv, float* o, index_t ldo, const float* alpha) noexcept {
   int i = 0;
   if constexpr (PairRows)
     for (; i + 2 <= h; i += 2)
-      pv_whole_rows<V, 2>(n, p + i * block_keys, v, ldv, dv, o + i * ldo, ldo, alpha + i);
+      pv_whole_rows<V, 2>(n, p + i * ldp, ldp, v, ldv, dv, o + i * ldo, ldo, alpha + i);
   for (; i < h; ++i)
-    pv_whole_rows<V, 1>(n, p + i * block_keys, v, ldv, dv, o + i * ldo, ldo, alpha + i);
+    pv_whole_rows<V, 1>(n, p + i * ldp, ldp, v, ldv, dv, o + i * ldo, ldo, alpha + i);
 }
 
 using score_fn = void (*)(index_t, const float*, const float*, index_t, int, float*) noexcept;
-using pv_fn = void (*)(index_t, const float*, const float*, index_t, float*, index_t,
+using pv_fn = void (*)(index_t, const float*, index_t, const float*, index_t, float*, index_t,
                        const float*) noexcept;
 
 template <class V, int VECS, int... I>
@@ -171,7 +182,7 @@ struct unit_scratch {
   float* o;      ///< output accumulators [rows][dv_pad]
   float* m;      ///< running max per row
   float* l;      ///< running sum per row
-  float* s;      ///< one S / P tile [ROWS][block_keys]
+  float* s;      ///< one S / P tile [ROWS][block_keys], or [dot_rows_max][decode_block_keys]
   float* kt;     ///< K block transposed [dqk][bk], bk = keys_per_block(dqk) <= block_keys
   float* vp;     ///< packed V columns [block_keys][dv_pad]
   float* rot;    ///< rotated Q or K rows (fused RoPE): [lanes][dqk]
@@ -219,7 +230,7 @@ FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r,
     if (j < vecs) m0 = simd::max_unchecked(m0, simd::load<V>(s + j * lanes));
     return simd::reduce_max(simd::max_unchecked(m0, m1));
   }
-  const float* iota = key_offsets.v;
+  const V iota = simd::load<V>(key_offsets.v);
   const V lo = simd::broadcast<V>(float(r.lo)), hi = simd::broadcast<V>(float(r.hi));
   V mx = ninf;
   for (int j = 0; j < vecs; ++j) {
@@ -229,7 +240,7 @@ FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r,
       x = simd::tanh(x * simd::broadcast<V>(r.inv_softcap)) * simd::broadcast<V>(r.softcap);
     if constexpr (Alibi) {  // -slope · |p - j|, the distance exact in float below 2^24
       const V dist =
-          simd::abs(simd::load<V>(iota + j * lanes) + simd::broadcast<V>(r.key0_minus_pos));
+          simd::abs(iota + simd::broadcast<V>(float(j * lanes) + r.key0_minus_pos));
       x = simd::fma(simd::broadcast<V>(r.neg_slope), dist, x);
     }
     if constexpr (!std::is_same_v<Mod, no_score_mod>) {
@@ -249,7 +260,7 @@ FUSEDOPS_INLINE float score_row(float* s, int vecs, int n, const row_mods& r,
       x = simd::select(simd::load<V>(keep) == simd::broadcast<V>(0.0f), ninf, x);
     }
     if (r.structural) {
-      const V col = simd::load<V>(iota + j * lanes);
+      const V col = iota + simd::broadcast<V>(float(j * lanes));
       x = simd::select(col < lo, ninf, x);
       x = simd::select(col >= hi, ninf, x);
     }
@@ -268,7 +279,12 @@ struct tile_loop {
   /// Decode P·V takes two rows per pass where two whole 128-float rows of accumulators (16
   /// vectors on AVX-512 and NEON) leave registers to spare: a micro-kernel of >= 20 accumulators.
   static constexpr bool pair_rows = S::rows * S::vectors >= 20;
-  static_assert(block_keys % WIDTH == 0, "a key block must hold whole panels");
+  static_assert(block_keys % WIDTH == 0 && decode_block_keys % WIDTH == 0,
+                "a key block must hold whole panels");
+  static_assert(S::lanes <= 16, "key_offsets covers one vector");
+  /// Floats of the S / P tile (unit_scratch::s).
+  static constexpr index_t s_floats =
+      std::max<index_t>(ROWS * block_keys, dot_rows_max * decode_block_keys);
   using kernels = tile_kernels<V, ROWS, S::vectors>;
 
   static index_t dv_pad(index_t dv) noexcept { return (dv + WIDTH - 1) / WIDTH * WIDTH; }
@@ -337,9 +353,12 @@ struct tile_loop {
     // Keys some row may attend, within the unit's range.
     const index_t ulo = std::max(u.k0, kb.lo(query(0)));
     const index_t uhi = std::min(u.k1, kb.hi(query(rows - 1)));
-    // The dot-product path transposes nothing and takes the longest blocks: K and V are then
-    // read in longer runs, which streamed 1.08x faster on 16384-key decode (AVX-512, 1 thread).
-    const index_t bk = dot ? index_t(block_keys) : keys_per_block(D);
+    // The dot-product path transposes nothing and takes longer blocks: K and V are then read
+    // in longer runs, which stream faster from memory (decode_block_keys); V read as whole
+    // rows is never packed, so its blocks may be longer still. ld_s: the S tile's row stride.
+    const index_t bk = v_rows ? index_t(decode_block_keys) : dot ? index_t(block_keys)
+                                                                 : keys_per_block(D);
+    const index_t ld_s = v_rows ? index_t(decode_block_keys) : index_t(block_keys);
     const index_t first_block = ulo / bk * bk;
     const index_t v_rs = p.v.stride(2), v_cs = p.v.stride(3);
     const index_t groups = dvp / WIDTH;
@@ -404,7 +423,7 @@ struct tile_loop {
             !(key0 >= kb.lo(i_last) && key_end <= kb.hi(i_first)) || n % S::lanes != 0;
         if (dot)
           dot_scores<V>(h, D, ws.q + t0 * D, kbase, k_rs, n, uhi - key0, vecs * S::lanes, ws.s,
-                        block_keys);
+                        ld_s);
         else
           kernels::score(h)(D, ws.q + t0 * D, ws.kt, bk, panels, ws.s);
         alignas(64) float alpha[ROWS];
@@ -432,19 +451,20 @@ struct tile_loop {
           mods.structural = structural;
           mods.lo = std::clamp<index_t>(kb.lo(qi) - key0, 0, n);
           mods.hi = std::clamp<index_t>(std::min(kb.hi(qi), key_end) - key0, 0, n);
-          float* srow = ws.s + i * block_keys;
+          float* srow = ws.s + i * ld_s;
           const float mx = score_row<V, Alibi>(srow, vecs, n, mods, mod);
           alpha[i] = update_row<V>(srow, vecs, mx, ws.m[r], ws.l[r]);
         }
         if (v_rows) {
-          pv_few_rows<V, pair_rows>(h, n, ws.s, vbase, v_rs, p.dv, ws.o + t0 * dvp, dvp, alpha);
+          pv_few_rows<V, pair_rows>(h, n, ws.s, ld_s, vbase, v_rs, p.dv, ws.o + t0 * dvp, dvp,
+                                    alpha);
           continue;
         }
         for (index_t g = 0; g < groups; ++g) {
           const bool direct = g < direct_groups;
           const float* vsrc = direct ? vbase + g * WIDTH : ws.vp + g * WIDTH;
-          kernels::pv(h)(n, ws.s, vsrc, direct ? v_rs : dvp, ws.o + t0 * dvp + g * WIDTH, dvp,
-                         alpha);
+          kernels::pv(h)(n, ws.s, block_keys, vsrc, direct ? v_rs : dvp,
+                         ws.o + t0 * dvp + g * WIDTH, dvp, alpha);
         }
       }
     }
