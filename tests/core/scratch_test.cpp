@@ -36,9 +36,10 @@ TEST_CASE("with_scratch: the caller's workspace when it is large enough") {
   std::vector<float> ws(3000);
   for (std::size_t need : {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{3000}}) {
     recorder r{need};
-    CHECK(with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), false, need,
-                       [&](float* s) { r(s); })
-              .ok());
+    CHECK(
+        with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), false, need, [&](float* s) {
+          r(s);
+        }).ok());
     CHECK(r.calls == 1);
     CHECK(r.seen == ws.data());
   }
@@ -48,9 +49,10 @@ TEST_CASE("with_scratch: the stack for up to stack_scratch_floats, aligned, with
   std::vector<float> ws(10);
   for (std::size_t need : {std::size_t{11}, stack_scratch_floats}) {
     recorder r{need};
-    CHECK(with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), false, need,
-                       [&](float* s) { r(s); })
-              .ok());
+    CHECK(
+        with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), false, need, [&](float* s) {
+          r(s);
+        }).ok());
     CHECK(r.calls == 1);
     CHECK_FALSE(inside(r.seen, ws));
     CHECK(reinterpret_cast<std::uintptr_t>(r.seen) % 64 == 0);
@@ -63,9 +65,9 @@ TEST_CASE("with_scratch: larger needs allocate when allowed, else fail naming th
   const std::size_t need = stack_scratch_floats + 1;
   std::vector<float> ws(need - 1);
   recorder r{need};
-  CHECK(with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), true, need,
-                     [&](float* s) { r(s); })
-            .ok());
+  CHECK(with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), true, need, [&](float* s) {
+          r(s);
+        }).ok());
   CHECK(r.calls == 1);
   CHECK_FALSE(inside(r.seen, ws));
 

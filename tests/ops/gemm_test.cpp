@@ -130,7 +130,7 @@ TEST_CASE_TEMPLATE_APPLY(gemm_blocks_id, fusedops::test::compiled_backends_tuple
 TEST_CASE("gemm blocking: cache room for runs at a stride (set conflicts)") {
   using ops::strided_capacity;
   constexpr index_t mib = 1 << 20, kib = 1 << 10;
-  CHECK(strided_capacity(mib, 2800, 128) == mib);       // not whole lines: every set
+  CHECK(strided_capacity(mib, 2800, 128) == mib);           // not whole lines: every set
   CHECK(strided_capacity(mib, 3 * kib, 128) == 128 * kib);  // 48 lines: every 16th set, 2 lines
   CHECK(strided_capacity(mib, 12 * kib, 128) == 32 * kib);
   CHECK(strided_capacity(mib, 16 * kib, 128) == 8 * kib);

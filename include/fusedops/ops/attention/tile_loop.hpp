@@ -65,8 +65,9 @@ constexpr index_t keys_per_block(index_t dqk) noexcept { return dqk <= 64 ? 128 
 /// Keys per block of a unit of a few rows (decode: dot-product scores, P·V over whole V rows):
 /// K and V are then read in runs of 1024 rows each, which on this project's AVX-512 machine
 /// streamed from memory faster than shorter runs (1 thread, 16384 keys, 4 rows per KV head, ns
-/// per key and KV head over 4 alternated rounds: 128 keys 31.3-31.9, 512 30.6-31.3, 1024
-/// 29.8-30.5; 2048 38.6-41.4, its 32 KiB of scores no longer beside V in L1).
+/// per key and KV head, alternated rounds: 128 keys 31.3-31.9, 512 30.6-31.3, 1024 29.8-30.5;
+/// 768 and 1024 alike in another set). Longer ones lost (1536 32.0-32.6, 2048 38.6-41.4): a
+/// block's K and V then no longer fit in the 1 MiB L2 together for P·V's second row pair.
 inline constexpr int decode_block_keys = 1024;
 
 /// 0, 1, ..., 15: the key offsets of a vector's lanes (the vector masks add the vector's first).
