@@ -265,6 +265,9 @@ TEST_CASE_TEMPLATE_DEFINE("gemm: serial, openmp(1) and openmp(2) all match the o
       {1, 300, 65, layout::row_major, layout::transposed},   // GEMV dots over B^T
       {300, 1, 33, layout::row_major, layout::row_major},    // GEMV dots over A
       {3, 200, 1100, layout::row_major, layout::row_major},  // two passes over K
+      // B read in place panel by panel (M <= 384): rows split, two passes over K; panels split
+      {300, 40, 600, layout::row_major, layout::row_major},
+      {250, 260, 90, layout::transposed, layout::row_major},
   };
   std::uint32_t seed = 13000;
   for (const auto& tc : cases)
