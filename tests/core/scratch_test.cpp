@@ -30,16 +30,25 @@ bool inside(const float* p, const std::vector<float>& v) {
   return p >= v.data() && p < v.data() + v.size();
 }
 
+/// with_scratch("op", ws, allow, need) with a recorder as the body.
+recorder run(std::vector<float>& ws, std::size_t need, bool allow, status* st = nullptr,
+             const char* op = "op") {
+  recorder r{need};
+  const status s = with_scratch(op, make_view(ws.data(), {index_t(ws.size())}), allow, need,
+                                [&](float* p) { r(p); });
+  if (st != nullptr)
+    *st = s;
+  else
+    CHECK(s.ok());
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("with_scratch: the caller's workspace when it is large enough") {
   std::vector<float> ws(3000);
   for (std::size_t need : {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{3000}}) {
-    recorder r{need};
-    CHECK(
-        with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), false, need, [&](float* s) {
-          r(s);
-        }).ok());
+    const recorder r = run(ws, need, false);
     CHECK(r.calls == 1);
     CHECK(r.seen == ws.data());
   }
@@ -48,11 +57,7 @@ TEST_CASE("with_scratch: the caller's workspace when it is large enough") {
 TEST_CASE("with_scratch: the stack for up to stack_scratch_floats, aligned, without allocation") {
   std::vector<float> ws(10);
   for (std::size_t need : {std::size_t{11}, stack_scratch_floats}) {
-    recorder r{need};
-    CHECK(
-        with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), false, need, [&](float* s) {
-          r(s);
-        }).ok());
+    const recorder r = run(ws, need, false);
     CHECK(r.calls == 1);
     CHECK_FALSE(inside(r.seen, ws));
     CHECK(reinterpret_cast<std::uintptr_t>(r.seen) % 64 == 0);
@@ -64,16 +69,12 @@ TEST_CASE("with_scratch: the stack for up to stack_scratch_floats, aligned, with
 TEST_CASE("with_scratch: larger needs allocate when allowed, else fail naming the op") {
   const std::size_t need = stack_scratch_floats + 1;
   std::vector<float> ws(need - 1);
-  recorder r{need};
-  CHECK(with_scratch("op", make_view(ws.data(), {index_t(ws.size())}), true, need, [&](float* s) {
-          r(s);
-        }).ok());
+  const recorder r = run(ws, need, true);
   CHECK(r.calls == 1);
   CHECK_FALSE(inside(r.seen, ws));
 
-  recorder refused{need};
-  const status s = with_scratch("frobnicate", make_view(ws.data(), {index_t(ws.size())}), false,
-                                need, [&](float* p) { refused(p); });
+  status s;
+  const recorder refused = run(ws, need, false, &s, "frobnicate");
   CHECK(s.code() == errc::buffer_too_small);
   CHECK(refused.calls == 0);
   const std::string msg = s.message();
