@@ -130,11 +130,11 @@ struct gemm_generic {
     const bool b_rows = p.packed == nullptr && !p.gated() && p.b.part[0].stride(1) == 1;
     const index_t kc_in_place = std::min(pl.kc, std::max<index_t>(pl.blocks.kc / 2, 1));
     constexpr index_t panel_bytes = S::width * index_t(sizeof(float));
-    const bool panel_stays =
+    pl.panel_outer =
+        b_rows && p.m <= gemm_detail::direct_b_panel_rows &&
         2 * kc_in_place * panel_bytes <=
-        strided_capacity(cache_sizes::detected().l2, p.b.part[0].stride(0) * index_t(sizeof(float)),
-                         panel_bytes);
-    pl.panel_outer = b_rows && panel_stays && p.m <= gemm_detail::direct_b_panel_rows;
+            strided_capacity(cache_sizes::detected().l2,
+                             p.b.part[0].stride(0) * index_t(sizeof(float)), panel_bytes);
     pl.direct_b = pl.panel_outer ||
                   (b_rows && p.m <= std::min<index_t>(gemm_detail::direct_b_max_rows,
                                                       gemm_detail::direct_b_max_tiles * S::rows));
