@@ -44,7 +44,6 @@
 #include <cstddef>
 #include <type_traits>
 
-#include "fusedops/core/aligned_buffer.hpp"
 #include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/core/scratch.hpp"

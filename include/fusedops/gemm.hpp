@@ -25,7 +25,6 @@
 #include <optional>
 #include <type_traits>
 
-#include "fusedops/core/aligned_buffer.hpp"
 #include "fusedops/core/cuda_stream.hpp"
 #include "fusedops/core/dispatch.hpp"
 #include "fusedops/core/scratch.hpp"

@@ -464,7 +464,7 @@ struct tile_loop {
         for (index_t g = 0; g < groups; ++g) {
           const bool direct = g < direct_groups;
           const float* vsrc = direct ? vbase + g * WIDTH : ws.vp + g * WIDTH;
-          kernels::pv(h)(n, ws.s, block_keys, vsrc, direct ? v_rs : dvp,
+          kernels::pv(h)(n, ws.s, ld_s, vsrc, direct ? v_rs : dvp,
                          ws.o + t0 * dvp + g * WIDTH, dvp, alpha);
         }
       }
